@@ -1,0 +1,169 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, airgap.pypi_mirror contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: devpi_info
+short_description: Read the users, indexes and files of a devpi-server
+version_added: 1.0.0
+description:
+  - Returns the server's users and indexes with their configuration.
+  - With O(index), also that index's projects and their files with sha256 hashes.
+  - Never changes anything.
+author:
+  - airgap.pypi_mirror contributors
+options:
+  index:
+    description:
+      - An index, as C(user/index), whose projects and files to return.
+      - For a V(mirror) index only the projects named in O(projects) are read, because listing a mirror
+        asks its upstream for every project it has.
+    type: str
+  projects:
+    description:
+      - Read only these projects of O(index).
+    type: list
+    elements: str
+  include_bases:
+    description:
+      - Also list files the index inherits from its bases, not only its own.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - airgap.pypi_mirror.devpi
+  - airgap.pypi_mirror.devpi.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+seealso:
+  - module: airgap.pypi_mirror.devpi_index
+  - module: airgap.pypi_mirror.devpi_upload
+'''
+
+EXAMPLES = r'''
+- name: Read the server's users and indexes
+  airgap.pypi_mirror.devpi_info:
+    url: http://127.0.0.1:3141
+  register: devpi
+
+- name: Show which indexes exist
+  ansible.builtin.debug:
+    msg: "{{ devpi.indexes | list }}"
+
+- name: Read what root/prod holds, with hashes
+  airgap.pypi_mirror.devpi_info:
+    url: http://127.0.0.1:3141
+    index: root/prod
+  register: prod
+
+- name: Check that netaddr is there
+  ansible.builtin.assert:
+    that: "'netaddr' in prod.projects"
+'''
+
+RETURN = r'''
+users:
+  description: The server's users, by name, with their settings (without passwords) and the names of their indexes.
+  returned: always
+  type: dict
+  sample:
+    root:
+      username: root
+      indexes: [pypi, prod]
+indexes:
+  description: Every index, by C(user/index), with its configuration.
+  returned: always
+  type: dict
+  sample:
+    root/prod:
+      type: stage
+      bases: [root/pypi]
+      volatile: false
+projects:
+  description:
+    - With O(index), its projects by normalized name; for each, its versions, and for each version its files
+      (C(filename), C(sha256), C(url)).
+  returned: when O(index) is set
+  type: dict
+  sample:
+    netaddr:
+      "1.3.0":
+        - filename: netaddr-1.3.0-py3-none-any.whl
+          sha256: 5c3c3d9895b551b763779ba7db7a03487dc1f8e3b385af819af341ae9ef6e48a
+          url: http://127.0.0.1:3141/root/prod/+f/5c3/c3d9895b551b7/netaddr-1.3.0-py3-none-any.whl
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
+    DEVPI_REQUIRED_TOGETHER,
+    INDEX_TYPES,
+    DevpiError,
+    connect,
+    devpi_argument_spec,
+    normalize_project,
+    split_index,
+)
+
+
+def run(module, client):
+    users, indexes = {}, {}
+    for name, user in sorted(client.get_users().items()):
+        user_indexes = user.get('indexes') or {}
+        users[name] = dict(user, indexes=sorted(user_indexes))
+        for index_name, config in sorted(user_indexes.items()):
+            indexes['%s/%s' % (name, index_name)] = config
+    result = dict(changed=False, users=users, indexes=indexes)
+    index = module.params['index']
+    if index is None:
+        return result
+    if index not in indexes:
+        module.fail_json(msg='index %s does not exist on %s' % (index, client.url))
+    names = module.params['projects']
+    if names is None:
+        if indexes[index].get('type') == INDEX_TYPES['mirror']:
+            names = []
+        else:
+            names = client.get_index(index, projects=True).get('projects', [])
+    projects = {}
+    for name in sorted(set(normalize_project(n) for n in names)):
+        files = client.get_project_files(index, name, include_bases=module.params['include_bases'])
+        versions = {}
+        for filename, info in sorted(files.items()):
+            versions.setdefault(info['version'], []).append(dict(filename=filename, sha256=info['sha256'], url=info['url']))
+        projects[name] = versions
+    result['projects'] = projects
+    return result
+
+
+def main():
+    argument_spec = devpi_argument_spec()
+    argument_spec.update(
+        index=dict(type='str'),
+        projects=dict(type='list', elements='str'),
+        include_bases=dict(type='bool', default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_together=DEVPI_REQUIRED_TOGETHER,
+                           required_by=dict(projects='index'))
+    if module.params['index'] is not None:
+        try:
+            split_index(module.params['index'])
+        except ValueError as e:
+            module.fail_json(msg='index: %s' % e)
+    try:
+        module.exit_json(**run(module, connect(module)))
+    except DevpiError as e:
+        module.fail_json(msg=str(e), status=e.status)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,214 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, airgap.pypi_mirror contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: devpi_upload
+short_description: Upload Python distributions to a devpi index, only those it does not hold yet
+version_added: 1.0.0
+description:
+  - Uploads wheels and source distributions from the managed host to a devpi V(stage) index.
+  - Compares each file's sha256 with what the index already holds and uploads only what is missing,
+    so a second run sends no upload and reports C(changed=false).
+  - Sends each file's core metadata with it (summary, C(Requires-Python), dependencies, ...) as devpi-client does,
+    so pip sees C(data-requires-python) on the simple page.
+author:
+  - airgap.pypi_mirror contributors
+options:
+  index:
+    description:
+      - The stage index to upload to, as C(user/index). It must exist.
+      - A mirror index takes no uploads; upload to a stage index that lists the mirror in its C(bases).
+    type: str
+    required: true
+  src:
+    description:
+      - Files and directories on the managed host.
+      - A directory means every C(.whl), C(.tar.gz) and C(.zip) file directly inside it (not in subdirectories).
+      - A file must be a Python distribution; its metadata is read from the archive.
+    type: list
+    elements: path
+    required: true
+  on_conflict:
+    description:
+      - What to do when a non-volatile index already holds a file of the same name with other content
+        (devpi refuses to overwrite it).
+      - V(fail) fails before any upload and names the files.
+      - V(skip) leaves the index's file in place and lists the file in RV(skipped) and RV(conflicts).
+      - On a volatile index devpi replaces the file, so it is uploaded.
+    type: str
+    choices: [fail, skip]
+    default: fail
+extends_documentation_fragment:
+  - airgap.pypi_mirror.devpi
+  - airgap.pypi_mirror.devpi.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would be uploaded, reading the index but sending nothing.
+  diff_mode:
+    support: full
+    details: The given files that the index holds, before and after.
+seealso:
+  - module: airgap.pypi_mirror.devpi_index
+  - module: airgap.pypi_mirror.devpi_info
+'''
+
+EXAMPLES = r'''
+- name: Make sure root/prod holds every distribution of the bundle
+  airgap.pypi_mirror.devpi_upload:
+    url: http://127.0.0.1:3141
+    auth_username: root
+    auth_password: "{{ devpi_root_password }}"
+    index: root/prod
+    src:
+      - /srv/bundle/wheels
+      - /srv/extra/internal_tool-2.1.0-py3-none-any.whl
+
+- name: Upload what is missing, leave files that differ in place
+  airgap.pypi_mirror.devpi_upload:
+    url: http://127.0.0.1:3141
+    auth_username: root
+    auth_password: "{{ devpi_root_password }}"
+    index: root/prod
+    src: [/srv/bundle/wheels]
+    on_conflict: skip
+'''
+
+RETURN = r'''
+uploaded:
+  description: File names uploaded (in check mode, those that would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [jmespath-1.0.1-py3-none-any.whl]
+skipped:
+  description: File names not uploaded, because the index holds them already or, with O(on_conflict=skip), holds other content under their name.
+  returned: always
+  type: list
+  elements: str
+  sample: [netaddr-1.3.0-py3-none-any.whl]
+conflicts:
+  description: The skipped file names whose content differs from the index's file of that name.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+uploaded_count:
+  description: Number of files in RV(uploaded).
+  returned: always
+  type: int
+  sample: 1
+skipped_count:
+  description: Number of files in RV(skipped).
+  returned: always
+  type: int
+  sample: 1
+diff:
+  description: The given files present on the index, before and after.
+  returned: when diff mode is on
+  type: dict
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
+    DEVPI_REQUIRED_TOGETHER,
+    INDEX_TYPES,
+    DevpiError,
+    connect,
+    devpi_argument_spec,
+    normalize_project,
+    split_index,
+)
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution import (
+    DistributionError,
+    expand_sources,
+    read_metadata,
+    sha256sum,
+)
+
+
+def plan(module, client, files):
+    """Sort the files into those to upload, those already there and those in conflict."""
+    index = module.params['index']
+    config = client.get_index(index, projects=True)
+    if config is None:
+        module.fail_json(msg='index %s does not exist on %s; create it first (devpi_index)' % (index, client.url))
+    if config.get('type') != INDEX_TYPES['stage']:
+        module.fail_json(msg='index %s is a mirror index and takes no uploads; packages go to a stage index '
+                             'that lists %s in its bases' % (index, index))
+    on_index = set(normalize_project(p) for p in config.get('projects', []))
+    volatile = config.get('volatile', True)
+    held = {}
+    todo, present, conflicts, replaced = [], [], [], []
+    for path in files:
+        metadata = read_metadata(path)
+        project = normalize_project(metadata['name'])
+        if project not in held:
+            held[project] = client.get_project_files(index, project) if project in on_index else {}
+        filename = os.path.basename(path)
+        existing = held[project].get(filename)
+        if existing is None:
+            todo.append((path, metadata))
+        elif existing.get('sha256') == sha256sum(path):
+            present.append(filename)
+        elif volatile:
+            todo.append((path, metadata))
+            replaced.append(filename)
+        else:
+            conflicts.append(filename)
+    return todo, present, conflicts, replaced
+
+
+def run(module, client):
+    try:
+        files = expand_sources(module.params['src'])
+        todo, present, conflicts, replaced = plan(module, client, files)
+    except DistributionError as e:
+        module.fail_json(msg=str(e))
+    if conflicts and module.params['on_conflict'] == 'fail':
+        module.fail_json(msg='index %s is not volatile and already holds other content under the name of %s; '
+                             'nothing was uploaded (set on_conflict: skip to leave those files in place)'
+                             % (module.params['index'], ', '.join(conflicts)), conflicts=conflicts)
+    uploaded = [os.path.basename(path) for path, dummy in todo]
+    if not module.check_mode:
+        for path, metadata in todo:
+            client.upload(module.params['index'], path, metadata)
+    skipped = present + conflicts
+    result = dict(changed=bool(uploaded), uploaded=uploaded, skipped=skipped, conflicts=conflicts,
+                  uploaded_count=len(uploaded), skipped_count=len(skipped))
+    if module._diff:
+        result['diff'] = dict(before=dict(files=sorted(present + conflicts + replaced)),
+                              after=dict(files=sorted(present + conflicts + uploaded)))
+    return result
+
+
+def main():
+    argument_spec = dict(
+        index=dict(type='str', required=True),
+        src=dict(type='list', elements='path', required=True),
+        on_conflict=dict(type='str', default='fail', choices=['fail', 'skip']),
+    )
+    argument_spec.update(devpi_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_together=DEVPI_REQUIRED_TOGETHER)
+    try:
+        split_index(module.params['index'])
+    except ValueError as e:
+        module.fail_json(msg='index: %s' % e)
+    try:
+        module.exit_json(**run(module, connect(module)))
+    except DevpiError as e:
+        module.fail_json(msg=str(e), status=e.status)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,60 @@
+"""devpi_info against a real devpi-server."""
+
+import hashlib
+import os
+import threading
+
+from conftest import make_wheel
+
+
+def test_lists_users_and_indexes(ansible, devpi, unique):
+    ansible.run('devpi_user', dict(name=unique, password='pw-1', email='i@example.com'))
+    ansible.run('devpi_index', dict(name=unique + '/prod', bases=['root/pypi'], volatile=False))
+    result = ansible.run('devpi_info', {}, connection=dict(url=devpi.url))
+    assert result['changed'] is False
+    assert result['users'][unique]['email'] == 'i@example.com'
+    assert result['users'][unique]['indexes'] == ['prod']
+    assert result['indexes'][unique + '/prod'] == devpi.index(unique + '/prod')
+    assert result['indexes']['root/pypi']['type'] == 'mirror'
+    assert 'projects' not in result
+
+
+def test_lists_an_indexs_projects_and_files_with_hashes(ansible, devpi, unique, tmp_path):
+    ansible.run('devpi_user', dict(name=unique, password='pw-1'))
+    ansible.run('devpi_index', dict(name=unique + '/base', acl_upload=['root']))
+    ansible.run('devpi_index', dict(name=unique + '/prod', bases=[unique + '/base'], acl_upload=['root']))
+    one = make_wheel(tmp_path, 'Nu_Pkg', '1.0')
+    two = make_wheel(tmp_path, 'xi', '2.0')
+    inherited = make_wheel(tmp_path, 'omicron', '0.1')
+    ansible.run('devpi_upload', dict(index=unique + '/prod', src=[one, two]))
+    ansible.run('devpi_upload', dict(index=unique + '/base', src=[inherited]))
+
+    result = ansible.run('devpi_info', dict(index=unique + '/prod'))
+    digest = hashlib.sha256(open(one, 'rb').read()).hexdigest()
+    files = result['projects']['nu-pkg']['1.0']
+    assert [(f['filename'], f['sha256']) for f in files] == [(os.path.basename(one), digest)]
+    assert files[0]['url'].startswith('%s/%s/prod/+f/' % (devpi.url, unique))
+    assert sorted(result['projects']) == ['nu-pkg', 'xi']
+
+    only = ansible.run('devpi_info', dict(index=unique + '/prod', projects=['omicron'], include_bases=True))
+    assert list(only['projects']) == ['omicron']
+    assert only['projects']['omicron']['0.1'][0]['filename'] == os.path.basename(inherited)
+
+
+def test_a_missing_index_is_reported(ansible, devpi):
+    result = ansible.run('devpi_info', dict(index='root/nothere'))
+    assert result['failed'] is True
+    assert result['msg'] == 'index root/nothere does not exist on %s' % devpi.url
+
+
+def test_waits_for_a_server_that_is_still_starting(ansible, late_server):
+    late_server.init()
+    # Start the server only after the module has begun knocking: it must wait, not fail.
+    timer = threading.Timer(3.0, late_server.start, kwargs=dict(wait=False))
+    timer.start()
+    try:
+        result = ansible.run('devpi_info', {}, connection=dict(url=late_server.url, wait_timeout=60))
+    finally:
+        timer.join()
+    assert result.get('failed') is not True, result
+    assert 'root/pypi' in result['indexes']

@@ -1,0 +1,158 @@
+"""devpi_upload against a real devpi-server: files on the index, their hashes, and pip fetching them."""
+
+import hashlib
+import os
+
+import pytest
+
+from conftest import make_sdist, make_wheel, pip_download
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.fixture
+def stage(ansible, unique):
+    """A non-volatile stage index of its own."""
+    ansible.run('devpi_user', dict(name=unique, password='pw-owner-1'))
+    ansible.run('devpi_index', dict(name=unique + '/prod', volatile=False, acl_upload=[unique, 'root']))
+    return unique + '/prod'
+
+
+def test_uploads_a_directory_then_changes_nothing(ansible, devpi, stage, tmp_path):
+    dist = tmp_path / 'dist'
+    dist.mkdir()
+    wheel = make_wheel(dist, 'alpha-tool', '1.0')
+    wheel2 = make_wheel(dist, 'alpha-tool', '1.1')
+    sdist = make_sdist(dist, 'beta-lib', '2.0')
+    (dist / 'README.txt').write_text('not a distribution, ignored in a directory')
+    first = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
+    assert first['changed'] is True
+    assert sorted(first['uploaded']) == sorted(os.path.basename(p) for p in (wheel, wheel2, sdist))
+    assert (first['uploaded_count'], first['skipped_count']) == (3, 0)
+    assert devpi.files(stage, 'alpha-tool') == {os.path.basename(wheel): sha256(wheel),
+                                                 os.path.basename(wheel2): sha256(wheel2)}
+    assert devpi.files(stage, 'beta-lib') == {os.path.basename(sdist): sha256(sdist)}
+
+    second = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
+    assert second['changed'] is False
+    assert second['uploaded'] == [] and second['uploaded_count'] == 0
+    assert sorted(second['skipped']) == sorted(first['uploaded']) and second['skipped_count'] == 3
+
+
+def test_pip_installs_what_was_uploaded(ansible, devpi, stage, tmp_path):
+    wheel = make_wheel(tmp_path, 'gamma-pkg', '3.1', payload=b'gamma', requires_python='>=3.8')
+    ansible.run('devpi_upload', dict(index=stage, src=[wheel]))
+    dest = tmp_path / 'downloaded'
+    proc = pip_download(devpi, stage, 'gamma-pkg==3.1', dest)
+    assert proc.returncode == 0, proc.stderr
+    got = dest / os.path.basename(wheel)
+    assert sha256(str(got)) == sha256(wheel)
+    # The metadata went up with the file: pip sees Requires-Python on the simple page.
+    import urllib.request
+    with urllib.request.urlopen('%s/%s/+simple/gamma-pkg/' % (devpi.url, stage)) as resp:
+        page = resp.read().decode()
+    assert 'data-requires-python="&gt;=3.8"' in page
+
+
+def test_check_mode_reports_and_uploads_nothing(ansible, devpi, stage, tmp_path):
+    wheel = make_wheel(tmp_path, 'delta', '1.0')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[wheel]), check=True, diff=True)
+    assert result['changed'] is True
+    assert result['uploaded'] == [os.path.basename(wheel)]
+    assert result['diff'] == dict(before=dict(files=[]), after=dict(files=[os.path.basename(wheel)]))
+    assert devpi.files(stage, 'delta') == {}
+
+
+def test_only_missing_files_are_uploaded(ansible, devpi, stage, tmp_path):
+    old = make_wheel(tmp_path, 'eps', '1.0')
+    ansible.run('devpi_upload', dict(index=stage, src=[old]))
+    new = make_wheel(tmp_path, 'eps', '2.0')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[old, new]), diff=True)
+    assert result['uploaded'] == [os.path.basename(new)]
+    assert result['skipped'] == [os.path.basename(old)]
+    assert result['diff']['before'] == dict(files=[os.path.basename(old)])
+    assert result['diff']['after'] == dict(files=sorted([os.path.basename(old), os.path.basename(new)]))
+    assert set(devpi.files(stage, 'eps')) == {os.path.basename(old), os.path.basename(new)}
+
+
+def test_other_content_under_the_same_name_fails_by_default_and_uploads_nothing(ansible, devpi, stage, tmp_path):
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    original = make_wheel(tmp_path / 'a', 'zeta', '1.0', payload=b'original')
+    ansible.run('devpi_upload', dict(index=stage, src=[original]))
+    changed = make_wheel(tmp_path / 'b', 'zeta', '1.0', payload=b'rebuilt')
+    extra = make_wheel(tmp_path / 'b', 'zeta', '1.1')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'b')]))
+    assert result['failed'] is True
+    assert result['msg'] == ('index %s is not volatile and already holds other content under the name of '
+                             'zeta-1.0-py3-none-any.whl; nothing was uploaded '
+                             '(set on_conflict: skip to leave those files in place)' % stage)
+    assert devpi.files(stage, 'zeta') == {os.path.basename(original): sha256(original)}
+
+    skipped = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'b')], on_conflict='skip'))
+    assert skipped['changed'] is True
+    assert skipped['uploaded'] == [os.path.basename(extra)]
+    assert skipped['skipped'] == skipped['conflicts'] == [os.path.basename(changed)]
+    assert devpi.files(stage, 'zeta')[os.path.basename(original)] == sha256(original)
+
+
+def test_a_volatile_index_gets_the_new_content(ansible, devpi, unique, tmp_path):
+    ansible.run('devpi_user', dict(name=unique, password='pw-owner-1'))
+    ansible.run('devpi_index', dict(name=unique + '/dev', volatile=True, acl_upload=['root']))
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    ansible.run('devpi_upload', dict(index=unique + '/dev', src=[make_wheel(tmp_path / 'a', 'eta', '1.0', b'one')]))
+    rebuilt = make_wheel(tmp_path / 'b', 'eta', '1.0', b'two')
+    result = ansible.run('devpi_upload', dict(index=unique + '/dev', src=[rebuilt]))
+    assert result['uploaded'] == [os.path.basename(rebuilt)]
+    assert devpi.files(unique + '/dev', 'eta') == {os.path.basename(rebuilt): sha256(rebuilt)}
+
+
+def test_a_mirror_index_is_refused_with_where_packages_go(ansible, tmp_path):
+    result = ansible.run('devpi_upload', dict(index='root/pypi', src=[make_wheel(tmp_path, 'theta', '1.0')]))
+    assert result['failed'] is True
+    assert result['msg'] == ('index root/pypi is a mirror index and takes no uploads; packages go to a stage index '
+                             'that lists root/pypi in its bases')
+
+
+def test_a_missing_index_is_reported(ansible, devpi, tmp_path):
+    result = ansible.run('devpi_upload', dict(index='root/nosuchindex', src=[make_wheel(tmp_path, 'iota', '1.0')]))
+    assert result['failed'] is True
+    assert result['msg'] == 'index root/nosuchindex does not exist on %s; create it first (devpi_index)' % devpi.url
+
+
+def test_a_missing_path_fails_and_uploads_nothing(ansible, devpi, stage, tmp_path):
+    good = make_wheel(tmp_path, 'kappa', '1.0')
+    missing = str(tmp_path / 'nope.whl')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[good, missing]))
+    assert result['failed'] is True
+    assert result['msg'] == 'src %s does not exist' % missing
+    assert devpi.files(stage, 'kappa') == {}
+
+
+def test_a_file_that_is_not_a_distribution_fails_and_uploads_nothing(ansible, devpi, stage, tmp_path):
+    good = make_wheel(tmp_path, 'lambda-x', '1.0')
+    text = tmp_path / 'notes.txt'
+    text.write_text('hello')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[good, str(text)]))
+    assert result['failed'] is True
+    assert result['msg'] == 'src %s is not a Python distribution (expected a .whl, .tar.gz or .zip file)' % text
+    fake = tmp_path / 'fake-1.0-py3-none-any.whl'
+    fake.write_bytes(b'not a zip')
+    broken = ansible.run('devpi_upload', dict(index=stage, src=[good, str(fake)]))
+    assert broken['failed'] is True
+    assert broken['msg'] == '%s is not a Python distribution: File is not a zip file' % fake
+    assert devpi.files(stage, 'lambda-x') == {}
+
+
+def test_a_user_without_upload_rights_gets_the_servers_message(ansible, devpi, stage, tmp_path, unique):
+    ansible.run('devpi_user', dict(name=unique + 'x', password='pw-other-1'))
+    connection = dict(url=devpi.url, auth_username=unique + 'x', auth_password='pw-other-1')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[make_wheel(tmp_path, 'mu', '1.0')]),
+                         connection=connection)
+    assert result['failed'] is True
+    assert result['msg'].startswith('upload of mu-1.0-py3-none-any.whl to %s failed (HTTP 403): ' % stage)
+    assert devpi.files(stage, 'mu') == {}

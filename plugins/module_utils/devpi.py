@@ -23,7 +23,7 @@ import uuid
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote
 
-from ansible.module_utils.urls import Request
+from ansible.module_utils.urls import Request, make_context
 
 # devpi 7 renames stage->local and mirror->remote: the module-facing names
 # map to the server's names here and nowhere else.
@@ -113,8 +113,10 @@ class DevpiClient:
         self.url = url.rstrip('/')
         self.timeout = timeout
         self.wait_timeout = wait_timeout
+        # One TLS context for every request: building it loads the CA store, which costs more than a request.
+        context = make_context(cafile=ca_path, validate_certs=validate_certs)
         self._request = Request(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
-                                follow_redirects='none', use_netrc=False)
+                                follow_redirects='none', use_netrc=False, context=context)
         self._auth_header = None
         self.username = None
         if auth_username:
@@ -274,4 +276,3 @@ class DevpiClient:
             raise DevpiError('upload of %s to %s failed (HTTP %s): %s' % (filename, index, status, _server_message(raw, 'no message')),
                              status=status, url=self.url + self._index_path(index) + '/')
         return status
-

@@ -17,7 +17,7 @@ description:
   - Reads the index first and sends only the settings that differ (C(PATCH)), so a second run sends no write request.
   - Options left unset are left alone on the server.
 author:
-  - airgap.pypi_mirror contributors
+  - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
   name:
     description:
@@ -28,7 +28,7 @@ options:
     description:
       - V(stage) is a private index that takes uploads; V(mirror) caches an upstream index.
       - Used when the index is created (then V(stage) when unset). devpi cannot change the type of an
-        existing index: a different value fails and changes nothing.
+        existing index; a different value fails and changes nothing.
     type: str
     choices: [stage, mirror]
   bases:
@@ -55,7 +55,7 @@ options:
   mirror_whitelist:
     description:
       - Projects that may come from a mirror base even when this index holds a project of the same name.
-      - Everything else this index holds shadows the mirror: the defence against dependency confusion.
+      - Everything else this index holds shadows the mirror, the defence against dependency confusion.
         C(*) allows every project. V(stage) indexes only.
     type: list
     elements: str
@@ -93,8 +93,10 @@ extends_documentation_fragment:
   - airgap.pypi_mirror.devpi.attributes
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status it predicts without changing the server.
     support: full
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: full
 notes:
   - The type names are those of devpi-server 6 (C(stage), C(mirror)).

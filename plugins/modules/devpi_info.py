@@ -16,7 +16,7 @@ description:
   - With O(index), also that index's projects and their files with sha256 hashes.
   - Never changes anything.
 author:
-  - airgap.pypi_mirror contributors
+  - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
   index:
     description:
@@ -39,9 +39,11 @@ extends_documentation_fragment:
   - airgap.pypi_mirror.devpi.attributes
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status it predicts without changing the server.
     support: full
     details: The module only reads.
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: none
 seealso:
   - module: airgap.pypi_mirror.devpi_index

@@ -18,7 +18,7 @@ description:
   - Sends each file's core metadata with it (summary, C(Requires-Python), dependencies, ...) as devpi-client does,
     so pip sees C(data-requires-python) on the simple page.
 author:
-  - airgap.pypi_mirror contributors
+  - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
   index:
     description:
@@ -44,14 +44,23 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  workers:
+    description:
+      - Requests sent at once while reading the index, hashing and uploading.
+      - devpi-server applies uploads one after another; a few in flight keep it busy while this side
+        prepares the next file. V(1) sends one request at a time.
+    type: int
+    default: 4
 extends_documentation_fragment:
   - airgap.pypi_mirror.devpi
   - airgap.pypi_mirror.devpi.attributes
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status it predicts without changing the server.
     support: full
     details: Reports what would be uploaded, reading the index but sending nothing.
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: full
     details: The given files that the index holds, before and after.
 seealso:
@@ -116,6 +125,7 @@ diff:
 '''
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -136,8 +146,8 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution im
 )
 
 
-def plan(module, client, files):
-    """Sort the files into those to upload, those already there and those in conflict."""
+def plan(module, client, files, pool):
+    """Sort the files into those to upload, those already there, those in conflict and those replaced."""
     index = module.params['index']
     config = client.get_index(index, projects=True)
     if config is None:
@@ -145,43 +155,66 @@ def plan(module, client, files):
     if config.get('type') != INDEX_TYPES['stage']:
         module.fail_json(msg='index %s is a mirror index and takes no uploads; packages go to a stage index '
                              'that lists %s in its bases' % (index, index))
+    metadata = [read_metadata(path) for path in files]
     on_index = set(normalize_project(p) for p in config.get('projects', []))
+    # Only projects the index already has can hold one of our files: read those, a few at a time.
+    wanted = sorted(set(normalize_project(m['name']) for m in metadata) & on_index)
+    held = dict(zip(wanted, pool.map(lambda project: client.get_project_files(index, project), wanted)))
+    existing = [held.get(normalize_project(m['name']), {}).get(os.path.basename(path)) for path, m in zip(files, metadata)]
+    compare = [path for path, there in zip(files, existing) if there is not None]
+    digests = dict(zip(compare, pool.map(sha256sum, compare)))
     volatile = config.get('volatile', True)
-    held = {}
     todo, present, conflicts, replaced = [], [], [], []
-    for path in files:
-        metadata = read_metadata(path)
-        project = normalize_project(metadata['name'])
-        if project not in held:
-            held[project] = client.get_project_files(index, project) if project in on_index else {}
+    for path, meta, there in zip(files, metadata, existing):
         filename = os.path.basename(path)
-        existing = held[project].get(filename)
-        if existing is None:
-            todo.append((path, metadata))
-        elif existing.get('sha256') == sha256sum(path):
+        if there is None:
+            todo.append((path, meta))
+        elif there.get('sha256') == digests[path]:
             present.append(filename)
         elif volatile:
-            todo.append((path, metadata))
+            todo.append((path, meta))
             replaced.append(filename)
         else:
             conflicts.append(filename)
     return todo, present, conflicts, replaced
 
 
+def upload_all(module, client, todo, pool):
+    """Upload every file, several at once; on the first failure stop starting new ones and report what went up."""
+    failures = []
+
+    def upload(item):
+        if failures:
+            return None
+        path, meta = item
+        try:
+            client.upload(module.params['index'], path, meta)
+        except DevpiError as e:
+            failures.append(e)
+            return None
+        return os.path.basename(path)
+
+    done = [name for name in pool.map(upload, todo) if name]
+    if failures:
+        module.fail_json(msg=str(failures[0]), status=failures[0].status, uploaded=done, uploaded_count=len(done))
+    return done
+
+
 def run(module, client):
-    try:
-        files = expand_sources(module.params['src'])
-        todo, present, conflicts, replaced = plan(module, client, files)
-    except DistributionError as e:
-        module.fail_json(msg=str(e))
-    if conflicts and module.params['on_conflict'] == 'fail':
-        module.fail_json(msg='index %s is not volatile and already holds other content under the name of %s; '
-                             'nothing was uploaded (set on_conflict: skip to leave those files in place)'
-                             % (module.params['index'], ', '.join(conflicts)), conflicts=conflicts)
-    uploaded = [os.path.basename(path) for path, dummy in todo]
-    if not module.check_mode:
-        for path, metadata in todo:
-            client.upload(module.params['index'], path, metadata)
+    with ThreadPoolExecutor(max_workers=module.params['workers']) as pool:
+        try:
+            files = expand_sources(module.params['src'])
+            todo, present, conflicts, replaced = plan(module, client, files, pool)
+        except DistributionError as e:
+            module.fail_json(msg=str(e))
+        if conflicts and module.params['on_conflict'] == 'fail':
+            module.fail_json(msg='index %s is not volatile and already holds other content under the name of %s; '
+                                 'nothing was uploaded (set on_conflict: skip to leave those files in place)'
+                                 % (module.params['index'], ', '.join(conflicts)), conflicts=conflicts)
+        if module.check_mode:
+            uploaded = [os.path.basename(path) for path, dummy in todo]
+        else:
+            uploaded = upload_all(module, client, todo, pool)
     skipped = present + conflicts
     result = dict(changed=bool(uploaded), uploaded=uploaded, skipped=skipped, conflicts=conflicts,
                   uploaded_count=len(uploaded), skipped_count=len(skipped))
@@ -196,10 +229,13 @@ def main():
         index=dict(type='str', required=True),
         src=dict(type='list', elements='path', required=True),
         on_conflict=dict(type='str', default='fail', choices=['fail', 'skip']),
+        workers=dict(type='int', default=4),
     )
     argument_spec.update(devpi_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_together=DEVPI_REQUIRED_TOGETHER)
+    if module.params['workers'] < 1:
+        module.fail_json(msg='workers must be 1 or more, not %d' % module.params['workers'])
     try:
         split_index(module.params['index'])
     except ValueError as e:

@@ -16,7 +16,7 @@ description:
   - Reads the user first and sends only what differs, so a second run sends no write request.
   - Options left unset are left alone on the server.
 author:
-  - airgap.pypi_mirror contributors
+  - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
   name:
     description:
@@ -61,8 +61,10 @@ extends_documentation_fragment:
   - airgap.pypi_mirror.devpi.attributes
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status it predicts without changing the server.
     support: full
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: full
     details: The password is never part of the diff; a password change shows as C(password_changed).
 notes:

@@ -32,8 +32,8 @@ def test_uploads_a_directory_then_changes_nothing(ansible, devpi, stage, tmp_pat
     assert first['changed'] is True
     assert sorted(first['uploaded']) == sorted(os.path.basename(p) for p in (wheel, wheel2, sdist))
     assert (first['uploaded_count'], first['skipped_count']) == (3, 0)
-    assert devpi.files(stage, 'alpha-tool') == {os.path.basename(wheel): sha256(wheel),
-                                                 os.path.basename(wheel2): sha256(wheel2)}
+    expected = {os.path.basename(wheel): sha256(wheel), os.path.basename(wheel2): sha256(wheel2)}
+    assert devpi.files(stage, 'alpha-tool') == expected
     assert devpi.files(stage, 'beta-lib') == {os.path.basename(sdist): sha256(sdist)}
 
     second = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
@@ -156,3 +156,18 @@ def test_a_user_without_upload_rights_gets_the_servers_message(ansible, devpi, s
     assert result['failed'] is True
     assert result['msg'].startswith('upload of mu-1.0-py3-none-any.whl to %s failed (HTTP 403): ' % stage)
     assert devpi.files(stage, 'mu') == {}
+
+
+def test_workers_below_one_is_refused(ansible, devpi, stage, tmp_path):
+    result = ansible.run('devpi_upload', dict(index=stage, src=[make_wheel(tmp_path, 'nu', '1.0')], workers=0))
+    assert result['failed'] is True
+    assert result['msg'] == 'workers must be 1 or more, not 0'
+    assert devpi.files(stage, 'nu') == {}
+
+
+def test_one_worker_uploads_the_same(ansible, devpi, stage, tmp_path):
+    wheels = [make_wheel(tmp_path, 'pi-%d' % i, '1.0') for i in range(3)]
+    result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path)], workers=1))
+    assert sorted(result['uploaded']) == sorted(os.path.basename(w) for w in wheels)
+    for i, wheel in enumerate(wheels):
+        assert devpi.files(stage, 'pi-%d' % i) == {os.path.basename(wheel): sha256(wheel)}

@@ -1,0 +1,160 @@
+"""A real devpi-server process and small distributions built on the spot: shared by the tests and bench/."""
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+
+BIN = os.path.dirname(sys.executable)
+ROOT_PASSWORD = 'R00t-pw-for-tests-7f3a'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A devpi-server process with its own serverdir; `api` reads its state independently of the modules."""
+
+    def __init__(self, serverdir, port=None):
+        self.serverdir = serverdir
+        self.port = port or free_port()
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.proc = None
+
+    def init(self, root_password=ROOT_PASSWORD):
+        subprocess.run([os.path.join(BIN, 'devpi-init'), '--serverdir', self.serverdir,
+                        '--root-passwd', root_password], check=True, capture_output=True)
+
+    def start(self, wait=True):
+        self.log = open(os.path.join(self.serverdir, 'server.log'), 'ab')
+        # --offline-mode: the mirror root/pypi never reaches out; the tests stay on loopback.
+        self.proc = subprocess.Popen([os.path.join(BIN, 'devpi-server'), '--serverdir', self.serverdir,
+                                      '--host', '127.0.0.1', '--port', str(self.port), '--offline-mode',
+                                      '--restrict-modify', 'root'],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait()
+
+    def wait(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('devpi-server exited with %s' % self.proc.returncode)
+            try:
+                self.get('/')
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        raise RuntimeError('devpi-server did not answer within %ss' % timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+
+    # -- independent reads of the server's state --------------------------------
+
+    def token_header(self, user='root', password=ROOT_PASSWORD):
+        req = urllib.request.Request(self.url + '/+login', method='POST',
+                                     data=json.dumps({'user': user, 'password': password}).encode())
+        with urllib.request.urlopen(req) as resp:
+            token = json.load(resp)['result']['password']
+        return {'X-Devpi-Auth': base64.b64encode(('%s:%s' % (user, token)).encode()).decode()}
+
+    def call(self, method, path, data=None, auth=True):
+        headers = {'Accept': 'application/json', 'Content-Type': 'application/json'}
+        if auth:
+            headers.update(self.token_header())
+        req = urllib.request.Request(self.url + path, method=method, headers=headers,
+                                     data=None if data is None else json.dumps(data).encode())
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status, json.load(resp).get('result')
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
+    def get(self, path):
+        req = urllib.request.Request(self.url + path, headers={'Accept': 'application/json'})
+        with urllib.request.urlopen(req) as resp:
+            return json.load(resp)['result']
+
+    def user(self, name):
+        return self.call('GET', '/' + name, auth=False)[1]
+
+    def index(self, name):
+        return self.call('GET', '/%s?no_projects=' % name, auth=False)[1]
+
+    def files(self, index, project):
+        """{filename: sha256} the index itself holds for a project."""
+        status, versions = self.call('GET', '/%s/%s?ignore_bases=' % (index, project), auth=False)
+        if status == 404:
+            return {}
+        return dict((link['href'].rsplit('/', 1)[-1], link['hashes']['sha256'])
+                    for version in versions.values() for link in version.get('+links', []))
+
+    def can_login(self, user, password):
+        try:
+            self.token_header(user, password)
+            return True
+        except urllib.error.HTTPError:
+            return False
+
+
+# -- distributions built here, so the tests need no network ----------------------------
+
+def _metadata(name, version, requires_python=None, summary='A test distribution'):
+    lines = ['Metadata-Version: 2.1', 'Name: %s' % name, 'Version: %s' % version, 'Summary: %s' % summary]
+    if requires_python:
+        lines.append('Requires-Python: %s' % requires_python)
+    return '\n'.join(lines) + '\n\n'
+
+
+def make_wheel(directory, name, version='1.0', payload=b'', requires_python=None, blob=None):
+    """A pure-Python wheel that pip can install; `blob` adds a stored (uncompressed) data file."""
+    dist = name.replace('-', '_')
+    path = os.path.join(str(directory), '%s-%s-py3-none-any.whl' % (dist, version))
+    info = '%s-%s.dist-info' % (dist, version)
+    files = {
+        '%s/__init__.py' % dist: b'VERSION = %r\nPAYLOAD = %r\n' % (version.encode(), payload),
+        '%s/METADATA' % info: _metadata(name, version, requires_python).encode(),
+        '%s/WHEEL' % info: b'Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+    }
+    if blob is not None:
+        files['%s/blob.bin' % dist] = blob
+    record = ''.join('%s,,\n' % n for n in files) + '%s/RECORD,,\n' % info
+    files['%s/RECORD' % info] = record.encode()
+    with zipfile.ZipFile(path, 'w') as archive:
+        for member, data in files.items():
+            # Random data does not compress: store it so a 4 MB blob makes a 4 MB wheel quickly.
+            compression = zipfile.ZIP_STORED if member.endswith('.bin') else zipfile.ZIP_DEFLATED
+            archive.writestr(member, data, compress_type=compression)
+    return path
+
+
+def make_sdist(directory, name, version='1.0'):
+    dist = name.replace('-', '_')
+    path = os.path.join(str(directory), '%s-%s.tar.gz' % (dist, version))
+    with tarfile.open(path, 'w:gz') as archive:
+        for member, data in (('%s-%s/PKG-INFO' % (dist, version), _metadata(name, version).encode()),
+                             ('%s-%s/setup.py' % (dist, version), b'from setuptools import setup\nsetup()\n')):
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path

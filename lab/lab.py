@@ -1,0 +1,471 @@
+#!/usr/bin/env python
+"""A lab of real systemd hosts for the collection's tests: systemd-nspawn containers on a private bridge.
+
+    lab.py up [--spec FILE]   build (or reuse) the root filesystem, boot the hosts, write .lab/inventory.yml
+    lab.py down               stop everything the lab started, by PID; works when nothing is up and after a crash
+    lab.py status             what is up
+    lab.py build [--suite S]  only build the cached root filesystem
+
+The hosts and their groups come from lab/hosts.json, or from --spec (Molecule's create playbook
+hands its platforms over that way). Each host boots systemd as PID 1 in cgroups of its own, on a
+bridge of the lab's own with static addresses, no NAT and no route anywhere else: the air gap.
+Nothing here changes a sysctl of the machine. Standard library only; run as root.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+STATE_DIR = os.environ.get('LAB_DIR', os.path.join(REPO, '.lab'))
+STATE_FILE = os.path.join(STATE_DIR, 'state.json')
+CACHE_DIR = os.environ.get('LAB_CACHE', '/var/cache/airgap-pypi-mirror-lab')
+CGROUP_ROOT = '/sys/fs/cgroup'
+CGROUP_NAME = 'airgap-pypi-mirror-lab'
+
+# What the site's offline OS repository would give the hosts; Python packages come only through the mirror.
+PACKAGES = [
+    'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'python3-venv', 'python3-pip',
+    'iproute2', 'procps', 'nginx', 'openssl', 'ca-certificates', 'netbase', 'less',
+]
+# Bump when the root filesystem is prepared differently, so the cache key changes.
+ROOTFS_RECIPE = 3
+
+
+class LabError(Exception):
+    pass
+
+
+def log(msg):
+    print('lab: %s' % msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, check=True, **kwargs):
+    return subprocess.run(cmd, check=check, **kwargs)
+
+
+# -- configuration ------------------------------------------------------------------------
+
+def load_spec(path=None):
+    with open(path or os.path.join(HERE, 'hosts.json')) as f:
+        spec = json.load(f)
+    hosts = spec.get('hosts') or []
+    if not hosts:
+        raise LabError('the lab spec names no hosts')
+    names = [h['name'] for h in hosts]
+    if len(set(names)) != len(names):
+        raise LabError('host names repeat in the lab spec: %s' % ', '.join(names))
+    for host in hosts:
+        if not re.match(r'^[a-z][a-z0-9-]{0,30}$', host['name']):
+            raise LabError("host name '%s' must be lower case letters, digits and '-'" % host['name'])
+        host.setdefault('suite', spec.get('suite', 'bookworm'))
+        host.setdefault('groups', [])
+    spec.setdefault('bridge', 'airgaplab0')
+    spec.setdefault('subnet', '10.231.7')
+    if not re.match(r'^\d{1,3}\.\d{1,3}\.\d{1,3}$', spec['subnet']):
+        raise LabError("subnet '%s' must be the first three numbers of a /24, like 10.231.7" % spec['subnet'])
+    for number, host in enumerate(hosts):
+        host.setdefault('address', '%s.%d' % (spec['subnet'], 10 + number))
+    spec['controller'] = '%s.1' % spec['subnet']
+    return spec
+
+
+def debian_mirror():
+    """The Debian mirror apt on this machine already uses: read at run time, never written in the repo."""
+    candidates = []
+    sources_d = '/etc/apt/sources.list.d'
+    for name in sorted(os.listdir(sources_d)) if os.path.isdir(sources_d) else []:
+        if name.endswith('.sources'):
+            with open(os.path.join(sources_d, name)) as f:
+                for stanza in f.read().split('\n\n'):
+                    uris = re.search(r'^URIs:\s*(\S+)', stanza, re.M)
+                    suites = re.search(r'^Suites:\s*(.+)$', stanza, re.M)
+                    if uris and suites and not any('security' in s for s in suites.group(1).split()):
+                        candidates.append(uris.group(1))
+    if os.path.exists('/etc/apt/sources.list'):
+        with open('/etc/apt/sources.list') as f:
+            for line in f:
+                found = re.match(r'^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)', line)
+                if found and 'security' not in found.group(2):
+                    candidates.append(found.group(1))
+    if not candidates:
+        raise LabError('no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources')
+    return candidates[0]
+
+
+# -- root filesystem ----------------------------------------------------------------------
+
+def rootfs_key(suite):
+    text = json.dumps([suite, sorted(PACKAGES), ROOTFS_RECIPE])
+    return '%s-%s' % (suite, hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def rootfs_path(suite):
+    return os.path.join(CACHE_DIR, 'rootfs-' + rootfs_key(suite))
+
+
+def build_rootfs(suite):
+    """debootstrap once per package list; later calls reuse the cached tree."""
+    final = rootfs_path(suite)
+    if os.path.exists(os.path.join(final, '.lab-complete')):
+        return final
+    for tool in ('debootstrap', 'systemd-nspawn'):
+        if not shutil.which(tool):
+            raise LabError('%s is missing: apt-get install debootstrap systemd-container' % tool)
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    work = tempfile.mkdtemp(prefix='build-%s-' % suite, dir=CACHE_DIR)
+    mirror = debian_mirror()
+    log('building the %s root filesystem with debootstrap (cached afterwards in %s)' % (suite, final))
+    start = time.time()
+    try:
+        run(['debootstrap', '--variant=minbase', '--include=' + ','.join(PACKAGES), suite, work, mirror],
+            stdout=subprocess.DEVNULL)
+        prepare_rootfs(work)
+        with open(os.path.join(work, '.lab-complete'), 'w') as f:
+            f.write('%s built in %.0f s\n' % (rootfs_key(suite), time.time() - start))
+        shutil.rmtree(final, ignore_errors=True)
+        os.rename(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    log('root filesystem built in %.0f s' % (time.time() - start))
+    return final
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def prepare_rootfs(root):
+    """What every lab host has, whatever its address or key."""
+    write(os.path.join(root, 'etc/fstab'), '')
+    write(os.path.join(root, 'etc/ssh/sshd_config.d/lab.conf'),
+          '# No reverse lookups: the lab has no DNS.\nUseDNS no\nPermitRootLogin prohibit-password\n')
+    # The lab has no resolver; an empty resolv.conf makes lookups fail at once instead of waiting.
+    os.makedirs(os.path.join(root, 'etc'), exist_ok=True)
+    if os.path.lexists(os.path.join(root, 'etc/resolv.conf')):
+        os.remove(os.path.join(root, 'etc/resolv.conf'))
+    write(os.path.join(root, 'etc/resolv.conf'), '')
+    run(['systemctl', '--root', root, 'enable', 'systemd-networkd.service', 'ssh.service'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run(['systemctl', '--root', root, 'mask', 'systemd-networkd-wait-online.service', 'apt-daily.timer',
+         'apt-daily-upgrade.timer', 'systemd-resolved.service', 'getty@tty1.service',
+         'e2scrub_all.timer', 'fstrim.timer', 'man-db.timer'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Host keys are made per host at first boot; none may travel in the cache.
+    for name in os.listdir(os.path.join(root, 'etc/ssh')):
+        if name.startswith('ssh_host_'):
+            os.remove(os.path.join(root, 'etc/ssh', name))
+    write(os.path.join(root, 'etc/systemd/system/ssh.service.d/hostkeys.conf'),
+          '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n')
+
+
+# -- state -------------------------------------------------------------------------------
+
+def load_state():
+    if not os.path.exists(STATE_FILE):
+        return None
+    with open(STATE_FILE) as f:
+        return json.load(f)
+
+
+def save_state(state):
+    os.makedirs(STATE_DIR, exist_ok=True)
+    tmp = STATE_FILE + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(state, f, indent=2)
+    os.replace(tmp, STATE_FILE)
+
+
+# -- network ------------------------------------------------------------------------------
+
+def link_exists(name):
+    return run(['ip', 'link', 'show', name], check=False, stdout=subprocess.DEVNULL,
+               stderr=subprocess.DEVNULL).returncode == 0
+
+
+def create_bridge(spec):
+    bridge = spec['bridge']
+    if link_exists(bridge):
+        raise LabError('bridge %s exists already: is a lab up? (make lab-down)' % bridge)
+    run(['ip', 'link', 'add', bridge, 'type', 'bridge'])
+    run(['ip', 'addr', 'add', '%s/24' % spec['controller'], 'dev', bridge])
+    run(['ip', 'link', 'set', bridge, 'up'])
+
+
+# -- cgroups ------------------------------------------------------------------------------
+
+def cgroup_hierarchies():
+    """Every mounted hierarchy under /sys/fs/cgroup (v1 controllers, name=systemd, unified)."""
+    found = []
+    with open('/proc/self/mounts') as f:
+        for line in f:
+            fields = line.split()
+            if fields[2] in ('cgroup', 'cgroup2') and fields[1].startswith(CGROUP_ROOT):
+                found.append(fields[1])
+    return sorted(set(found))
+
+
+def host_cgroups(name):
+    return [os.path.join(h, CGROUP_NAME, name) for h in cgroup_hierarchies()]
+
+
+def enter_cgroups(paths):
+    """Runs in the child before exec: move this process into cgroups of its own in every hierarchy."""
+    def move():
+        for path in paths:
+            with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
+                f.write('0')
+    return move
+
+
+def remove_cgroups(name):
+    for path in host_cgroups(name):
+        # Children first: systemd inside the container makes its own tree below ours.
+        for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -w[0].count('/')) if os.path.isdir(path) else []:
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+    for hierarchy in cgroup_hierarchies():
+        try:
+            os.rmdir(os.path.join(hierarchy, CGROUP_NAME))
+        except OSError:
+            pass
+
+
+# -- hosts --------------------------------------------------------------------------------
+
+def host_dir(name):
+    return os.path.join(STATE_DIR, 'hosts', name)
+
+
+def prepare_overlay(host, spec, rootfs, pubkey):
+    base = host_dir(host['name'])
+    upper, work, merged = (os.path.join(base, d) for d in ('upper', 'work', 'merged'))
+    for d in (upper, work, merged):
+        os.makedirs(d, exist_ok=True)
+    write(os.path.join(upper, 'etc/hostname'), host['name'] + '\n')
+    hosts = ['127.0.0.1 localhost', '%s controller' % spec['controller']]
+    hosts += ['%s %s' % (h['address'], h['name']) for h in spec['hosts']]
+    write(os.path.join(upper, 'etc/hosts'), '\n'.join(hosts) + '\n')
+    # A static address and nothing else: no gateway, so nothing beyond the lab is routable.
+    write(os.path.join(upper, 'etc/systemd/network/10-host0.network'),
+          '[Match]\nName=host0\n\n[Network]\nAddress=%s/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' % host['address'])
+    write(os.path.join(upper, 'root/.ssh/authorized_keys'), pubkey, mode=0o600)
+    os.chmod(os.path.join(upper, 'root/.ssh'), 0o700)
+    write(os.path.join(upper, 'etc/machine-id'), hashlib.md5(host['name'].encode()).hexdigest() + '\n', mode=0o444)
+    run(['mount', '-t', 'overlay', 'overlay', '-o',
+         'lowerdir=%s,upperdir=%s,workdir=%s' % (rootfs, upper, work), merged])
+    return merged
+
+
+def boot(host, spec, merged):
+    cgroups = host_cgroups(host['name'])
+    for path in cgroups:
+        os.makedirs(path, exist_ok=True)
+    console = open(os.path.join(host_dir(host['name']), 'console.log'), 'ab')
+    cmd = ['systemd-nspawn', '--boot', '--directory', merged, '--machine', host['name'],
+           '--hostname', host['name'], '--register=no', '--keep-unit', '--network-bridge', spec['bridge'],
+           '--console=passive', '--resolv-conf=off', '--timezone=off', '--link-journal=no']
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                            preexec_fn=enter_cgroups(cgroups), start_new_session=True)
+    console.close()
+    return proc.pid
+
+
+def ssh_base(state):
+    return ['ssh', '-i', state['key'], '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+            '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=2', '-o', 'BatchMode=yes']
+
+
+def wait_running(state, timeout=60):
+    """Until systemctl is-system-running answers 'running' on every host."""
+    deadline = time.time() + timeout
+    pending = {h['name']: h for h in state['hosts']}
+    last = {}
+    while pending and time.time() < deadline:
+        for name, host in list(pending.items()):
+            pid = state['pids'].get(name)
+            if not pid_is_ours(pid, name):
+                raise LabError('host %s stopped while booting; see %s' % (name, os.path.join(host_dir(name), 'console.log')))
+            out = run(ssh_base(state) + ['root@' + host['address'], 'systemctl', 'is-system-running'],
+                      check=False, capture_output=True, text=True)
+            last[name] = out.stdout.strip() or out.stderr.strip()
+            if last[name] == 'running':
+                del pending[name]
+            elif last[name] == 'degraded':
+                failed = run(ssh_base(state) + ['root@' + host['address'], 'systemctl', '--failed', '--no-legend'],
+                             check=False, capture_output=True, text=True).stdout
+                raise LabError('host %s booted degraded: %s' % (name, failed.strip()))
+        if pending:
+            time.sleep(0.3)
+    if pending:
+        raise LabError('hosts not running after %ss: %s' % (timeout, ', '.join('%s (%s)' % (n, last.get(n)) for n in pending)))
+
+
+def pid_is_ours(pid, name):
+    """Only a systemd-nspawn of this lab's host `name` counts: never signal a PID that was reused."""
+    if not pid:
+        return False
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            cmdline = f.read().split(b'\0')
+    except OSError:
+        return False
+    return bool(cmdline) and os.path.basename(cmdline[0]) == b'systemd-nspawn' and name.encode() in cmdline
+
+
+# -- inventory ----------------------------------------------------------------------------
+
+def write_inventory(state):
+    groups = {}
+    for host in state['hosts']:
+        for group in host['groups']:
+            groups.setdefault(group, []).append(host['name'])
+    lines = ['# Written by lab/lab.py up; removed by lab/lab.py down.', 'all:', '  vars:',
+             '    ansible_user: root',
+             '    ansible_ssh_private_key_file: %s' % state['key'],
+             "    ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR'",
+             '    ansible_python_interpreter: /usr/bin/python3',
+             '    lab_controller_address: %s' % state['controller'],
+             '  hosts:']
+    for host in state['hosts']:
+        lines += ['    %s:' % host['name'], '      ansible_host: %s' % host['address'],
+                  '      lab_suite: %s' % host['suite']]
+    if groups:
+        lines.append('  children:')
+        for group, members in sorted(groups.items()):
+            lines += ['    %s:' % group, '      hosts:'] + ['        %s:' % m for m in members]
+    path = os.path.join(STATE_DIR, 'inventory.yml')
+    write(path, '\n'.join(lines) + '\n')
+    return path
+
+
+# -- commands -----------------------------------------------------------------------------
+
+def up(spec_path=None):
+    spec = load_spec(spec_path)
+    if load_state() is not None:
+        raise LabError('a lab is up already (%s); take it down first: make lab-down' % STATE_FILE)
+    start = time.time()
+    rootfs = dict((suite, build_rootfs(suite)) for suite in sorted(set(h['suite'] for h in spec['hosts'])))
+    os.makedirs(STATE_DIR, exist_ok=True)
+    key = os.path.join(STATE_DIR, 'id_ed25519')
+    if not os.path.exists(key):
+        run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'airgap-pypi-mirror-lab', '-f', key])
+    with open(key + '.pub') as f:
+        pubkey = f.read()
+    state = dict(bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'], key=key,
+                 pids={}, mounts=[], started=time.time())
+    save_state(state)
+    boot_start = time.time()
+    try:
+        create_bridge(spec)
+        for host in spec['hosts']:
+            merged = prepare_overlay(host, spec, rootfs[host['suite']], pubkey)
+            state['mounts'].append(merged)
+            save_state(state)
+            state['pids'][host['name']] = boot(host, spec, merged)
+            save_state(state)
+        wait_running(state)
+    except BaseException as e:
+        log('bringing the lab up failed (%s); cleaning up' % e)
+        down()
+        raise
+    inventory = write_inventory(state)
+    log('%d hosts running in %.1f s (boot %.1f s); inventory: %s'
+        % (len(spec['hosts']), time.time() - start, time.time() - boot_start, os.path.relpath(inventory)))
+    return state
+
+
+def down():
+    """Stop what the lab started, by PID; then unmount, remove cgroups, bridge and state. Idempotent."""
+    state = load_state() or {}
+    names = [h['name'] for h in state.get('hosts', [])]
+    if os.path.isdir(os.path.join(STATE_DIR, 'hosts')):
+        names += [n for n in os.listdir(os.path.join(STATE_DIR, 'hosts')) if n not in names]
+    pids = dict((n, p) for n, p in state.get('pids', {}).items() if pid_is_ours(p, n))
+    for name, pid in pids.items():
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 20
+    while time.time() < deadline and any(pid_is_ours(p, n) for n, p in pids.items()):
+        time.sleep(0.1)
+    for name, pid in pids.items():
+        if pid_is_ours(pid, name):
+            log('host %s did not power off in time; killing PID %d' % (name, pid))
+            os.kill(pid, signal.SIGKILL)
+    for name in names:
+        merged = os.path.join(host_dir(name), 'merged')
+        if os.path.ismount(merged):
+            run(['umount', merged], check=False)
+            if os.path.ismount(merged):
+                run(['umount', '--lazy', merged], check=False)
+        remove_cgroups(name)
+        shutil.rmtree('/run/systemd/nspawn/propagate/%s' % name, ignore_errors=True)
+        shutil.rmtree(host_dir(name), ignore_errors=True)
+    remove_cgroups('')
+    bridge = state.get('bridge') or load_spec().get('bridge')
+    if link_exists(bridge):
+        run(['ip', 'link', 'del', bridge])
+    for name in ('inventory.yml', 'state.json'):
+        if os.path.exists(os.path.join(STATE_DIR, name)):
+            os.remove(os.path.join(STATE_DIR, name))
+    if names or pids:
+        log('lab down: %s' % (', '.join(names) or 'nothing was up'))
+
+
+def status():
+    state = load_state()
+    if state is None:
+        print('no lab is up')
+        return 1
+    for host in state['hosts']:
+        pid = state['pids'].get(host['name'])
+        print('%-8s %-15s %s' % (host['name'], host['address'],
+                                 'running (PID %d)' % pid if pid_is_ours(pid, host['name']) else 'stopped'))
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+    up_parser = sub.add_parser('up')
+    up_parser.add_argument('--spec', help='JSON file with hosts (name, groups, suite, address), bridge, subnet')
+    sub.add_parser('down')
+    sub.add_parser('status')
+    build_parser = sub.add_parser('build')
+    build_parser.add_argument('--suite', default='bookworm')
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print('lab: needs root (systemd-nspawn, mounts, a bridge)', file=sys.stderr)
+        return 2
+    try:
+        if args.command == 'up':
+            up(args.spec)
+        elif args.command == 'down':
+            down()
+        elif args.command == 'status':
+            return status()
+        elif args.command == 'build':
+            print(build_rootfs(args.suite))
+    except (LabError, subprocess.CalledProcessError) as e:
+        print('lab: %s' % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

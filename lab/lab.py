@@ -38,7 +38,7 @@ PACKAGES = [
     'iproute2', 'procps', 'nginx', 'openssl', 'ca-certificates', 'netbase', 'less',
 ]
 # Bump when the root filesystem is prepared differently, so the cache key changes.
-ROOTFS_RECIPE = 3
+ROOTFS_RECIPE = 4
 
 
 class LabError(Exception):
@@ -169,7 +169,7 @@ def prepare_rootfs(root):
         if name.startswith('ssh_host_'):
             os.remove(os.path.join(root, 'etc/ssh', name))
     write(os.path.join(root, 'etc/systemd/system/ssh.service.d/hostkeys.conf'),
-          '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n')
+          '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n')
 
 
 # -- state -------------------------------------------------------------------------------
@@ -208,18 +208,55 @@ def create_bridge(spec):
 # -- cgroups ------------------------------------------------------------------------------
 
 def cgroup_hierarchies():
-    """Every mounted hierarchy under /sys/fs/cgroup (v1 controllers, name=systemd, unified)."""
-    found = []
+    """{mount point: this process's cgroup in it} for every hierarchy under /sys/fs/cgroup.
+
+    The lab's cgroups go below the caller's own, so whatever limits the caller has, the hosts have too.
+    """
+    own = {}
+    with open('/proc/self/cgroup') as f:
+        for line in f:
+            _number, controllers, path = line.rstrip('\n').split(':', 2)
+            own[controllers] = path
+    found = {}
     with open('/proc/self/mounts') as f:
         for line in f:
             fields = line.split()
-            if fields[2] in ('cgroup', 'cgroup2') and fields[1].startswith(CGROUP_ROOT):
-                found.append(fields[1])
-    return sorted(set(found))
+            if not fields[1].startswith(CGROUP_ROOT + '/'):
+                continue
+            if fields[2] == 'cgroup2':
+                key = ''
+            elif fields[2] == 'cgroup':
+                options = fields[3].split(',')
+                key = next((k for k in own if k and set(k.split(',')) <= set(options)), None)
+            else:
+                continue
+            if key is not None and key in own:
+                found[fields[1]] = own[key].lstrip('/')
+    return found
 
 
-def host_cgroups(name):
-    return [os.path.join(h, CGROUP_NAME, name) for h in cgroup_hierarchies()]
+def lab_cgroups(name):
+    """This host's cgroup directory in every hierarchy."""
+    return [os.path.join(mount, own, CGROUP_NAME, name) for mount, own in cgroup_hierarchies().items()]
+
+
+def make_cgroup(path):
+    """mkdir -p, giving each new cpuset cgroup its parent's CPUs and memory nodes (v1 cpusets start empty)."""
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        make_cgroup(parent)
+    if not os.path.isdir(path):
+        os.mkdir(path)
+    for name in ('cpuset.cpus', 'cpuset.mems'):
+        mine = os.path.join(path, name)
+        if os.path.exists(mine):
+            with open(mine) as f:
+                if f.read().strip():
+                    continue
+            with open(os.path.join(parent, name)) as f:
+                value = f.read().strip()
+            with open(mine, 'w') as f:
+                f.write(value)
 
 
 def enter_cgroups(paths):
@@ -231,25 +268,34 @@ def enter_cgroups(paths):
     return move
 
 
-def remove_cgroups(name):
-    for path in host_cgroups(name):
-        # Children first: systemd inside the container makes its own tree below ours.
-        for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -w[0].count('/')) if os.path.isdir(path) else []:
+def remove_cgroups(paths):
+    """rmdir each cgroup tree, deepest first: systemd in the container makes its own tree below ours."""
+    for path in paths:
+        if not os.path.isdir(path):
+            continue
+        for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -w[0].count('/')):
             try:
                 os.rmdir(dirpath)
+            except OSError as e:
+                log('cannot remove cgroup %s: %s' % (dirpath, e))
+        parent = os.path.dirname(path)
+        if os.path.basename(parent) == CGROUP_NAME:
+            try:
+                os.rmdir(parent)
             except OSError:
                 pass
-    for hierarchy in cgroup_hierarchies():
-        try:
-            os.rmdir(os.path.join(hierarchy, CGROUP_NAME))
-        except OSError:
-            pass
 
 
 # -- hosts --------------------------------------------------------------------------------
 
 def host_dir(name):
     return os.path.join(STATE_DIR, 'hosts', name)
+
+
+def console_log(name):
+    """The host's console, kept after down so a failed boot can be read."""
+    os.makedirs(os.path.join(STATE_DIR, 'logs'), exist_ok=True)
+    return os.path.join(STATE_DIR, 'logs', name + '.console.log')
 
 
 def prepare_overlay(host, spec, rootfs, pubkey):
@@ -272,11 +318,10 @@ def prepare_overlay(host, spec, rootfs, pubkey):
     return merged
 
 
-def boot(host, spec, merged):
-    cgroups = host_cgroups(host['name'])
+def boot(host, spec, merged, cgroups):
     for path in cgroups:
-        os.makedirs(path, exist_ok=True)
-    console = open(os.path.join(host_dir(host['name']), 'console.log'), 'ab')
+        make_cgroup(path)
+    console = open(console_log(host['name']), 'wb')
     cmd = ['systemd-nspawn', '--boot', '--directory', merged, '--machine', host['name'],
            '--hostname', host['name'], '--register=no', '--keep-unit', '--network-bridge', spec['bridge'],
            '--console=passive', '--resolv-conf=off', '--timezone=off', '--link-journal=no']
@@ -291,7 +336,7 @@ def ssh_base(state):
             '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=2', '-o', 'BatchMode=yes']
 
 
-def wait_running(state, timeout=60):
+def wait_running(state, timeout=20):
     """Until systemctl is-system-running answers 'running' on every host."""
     deadline = time.time() + timeout
     pending = {h['name']: h for h in state['hosts']}
@@ -300,7 +345,7 @@ def wait_running(state, timeout=60):
         for name, host in list(pending.items()):
             pid = state['pids'].get(name)
             if not pid_is_ours(pid, name):
-                raise LabError('host %s stopped while booting; see %s' % (name, os.path.join(host_dir(name), 'console.log')))
+                raise LabError('host %s stopped while booting; see %s' % (name, console_log(name)))
             out = run(ssh_base(state) + ['root@' + host['address'], 'systemctl', 'is-system-running'],
                       check=False, capture_output=True, text=True)
             last[name] = out.stdout.strip() or out.stderr.strip()
@@ -356,7 +401,7 @@ def write_inventory(state):
 
 # -- commands -----------------------------------------------------------------------------
 
-def up(spec_path=None):
+def up(spec_path=None, keep=False):
     spec = load_spec(spec_path)
     if load_state() is not None:
         raise LabError('a lab is up already (%s); take it down first: make lab-down' % STATE_FILE)
@@ -369,7 +414,7 @@ def up(spec_path=None):
     with open(key + '.pub') as f:
         pubkey = f.read()
     state = dict(bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'], key=key,
-                 pids={}, mounts=[], started=time.time())
+                 pids={}, mounts=[], cgroups={}, started=time.time())
     save_state(state)
     boot_start = time.time()
     try:
@@ -378,12 +423,17 @@ def up(spec_path=None):
             merged = prepare_overlay(host, spec, rootfs[host['suite']], pubkey)
             state['mounts'].append(merged)
             save_state(state)
-            state['pids'][host['name']] = boot(host, spec, merged)
+            state['cgroups'][host['name']] = lab_cgroups(host['name'])
+            save_state(state)
+            state['pids'][host['name']] = boot(host, spec, merged, state['cgroups'][host['name']])
             save_state(state)
         wait_running(state)
     except BaseException as e:
-        log('bringing the lab up failed (%s); cleaning up' % e)
-        down()
+        if keep:
+            log('bringing the lab up failed (%s); left as it is for a look (--keep): make lab-down' % e)
+        else:
+            log('bringing the lab up failed (%s); cleaning up' % e)
+            down()
         raise
     inventory = write_inventory(state)
     log('%d hosts running in %.1f s (boot %.1f s); inventory: %s'
@@ -413,10 +463,9 @@ def down():
             run(['umount', merged], check=False)
             if os.path.ismount(merged):
                 run(['umount', '--lazy', merged], check=False)
-        remove_cgroups(name)
+        remove_cgroups(state.get('cgroups', {}).get(name) or lab_cgroups(name))
         shutil.rmtree('/run/systemd/nspawn/propagate/%s' % name, ignore_errors=True)
         shutil.rmtree(host_dir(name), ignore_errors=True)
-    remove_cgroups('')
     bridge = state.get('bridge') or load_spec().get('bridge')
     if link_exists(bridge):
         run(['ip', 'link', 'del', bridge])
@@ -444,6 +493,7 @@ def main():
     sub = parser.add_subparsers(dest='command', required=True)
     up_parser = sub.add_parser('up')
     up_parser.add_argument('--spec', help='JSON file with hosts (name, groups, suite, address), bridge, subnet')
+    up_parser.add_argument('--keep', action='store_true', help='leave a lab that failed to come up as it is, to look at it')
     sub.add_parser('down')
     sub.add_parser('status')
     build_parser = sub.add_parser('build')
@@ -454,7 +504,7 @@ def main():
         return 2
     try:
         if args.command == 'up':
-            up(args.spec)
+            up(args.spec, args.keep)
         elif args.command == 'down':
             down()
         elif args.command == 'status':

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint sanity test-modules test-fast test bench clean
+.PHONY: help venv lint sanity test-modules test-fast test lab-deps lab lab-down molecule bench bench-lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,12 +36,32 @@ sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.1
 test-modules: venv ## the modules against a real devpi-server (pytest)
 	$(BIN)/python -m pytest tests/modules $(PYTEST_ARGS)
 
-test-fast: lint sanity test-modules ## everything that needs no lab
+test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)
 
-test: test-fast ## every test: lint, sanity, pytest
+lab-deps: ## install what the lab needs (Debian: systemd-container, debootstrap) and check the machine
+	@if ! command -v systemd-nspawn >/dev/null || ! command -v debootstrap >/dev/null; then \
+	    command -v apt-get >/dev/null || { echo "lab: needs systemd-nspawn and debootstrap; install them (this is not Debian)"; exit 1; }; \
+	    echo "lab: installing systemd-container and debootstrap"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap >/dev/null; \
+	fi
+	python3 lab/lab.py check
 
-bench: venv ## benchmarks; writes docs/benchmarks.md
+lab: lab-deps ## boot admin, node1, node2 (lab/hosts.json) and write .lab/inventory.yml
+	python3 lab/lab.py up
+
+lab-down: ## stop the lab and remove everything it made
+	python3 lab/lab.py down
+
+molecule: venv lab-deps ## every Molecule scenario on lab hosts
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
+
+test: test-fast molecule ## every test: lint, sanity, pytest, then the Molecule scenarios
+
+bench: venv ## seeding benchmark; writes docs/benchmarks.md
 	$(BIN)/python bench/seed --write
+
+bench-lab: venv lab-deps ## lab speed (cold build, cached start, smoke scenario); writes docs/testing.md
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python bench/lab --write
 
 clean: ## remove virtualenvs and test state
 	rm -rf $(VENV) $(VENV_217) .tmp tests/output .pytest_cache

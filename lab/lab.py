@@ -5,6 +5,7 @@
     lab.py down               stop everything the lab started, by PID; works when nothing is up and after a crash
     lab.py status             what is up
     lab.py build [--suite S]  only build the cached root filesystem
+    lab.py check              say what this machine lacks to run the lab, if anything
 
 The hosts and their groups come from lab/hosts.json, or from --spec (Molecule's create playbook
 hands its platforms over that way). Each host boots systemd as PID 1 in cgroups of its own, on a
@@ -31,6 +32,7 @@ STATE_FILE = os.path.join(STATE_DIR, 'state.json')
 CACHE_DIR = os.environ.get('LAB_CACHE', '/var/cache/airgap-pypi-mirror-lab')
 CGROUP_ROOT = '/sys/fs/cgroup'
 CGROUP_NAME = 'airgap-pypi-mirror-lab'
+NSPAWN_RUN_DIR = '/run/systemd/nspawn'
 
 # What the site's offline OS repository would give the hosts; Python packages come only through the mirror.
 PACKAGES = [
@@ -399,6 +401,25 @@ def write_inventory(state):
     return path
 
 
+def missing():
+    """What this machine lacks to run the lab, as sentences; empty when it has everything."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append('root (systemd-nspawn, mounts and a bridge need it)')
+    for tool, package in (('systemd-nspawn', 'systemd-container'), ('debootstrap', 'debootstrap'),
+                          ('ip', 'iproute2'), ('ssh', 'openssh-client'), ('ssh-keygen', 'openssh-client')):
+        if not shutil.which(tool):
+            problems.append('%s (apt-get install %s)' % (tool, package))
+    with open('/proc/filesystems') as f:
+        if 'overlay' not in f.read():
+            problems.append('the overlay file system (modprobe overlay)')
+    if not cgroup_hierarchies():
+        problems.append('cgroup file systems under %s' % CGROUP_ROOT)
+    if not os.path.exists('/sys/class/net') or not os.access('/sys/class/net', os.R_OK):
+        problems.append('/sys/class/net')
+    return problems
+
+
 # -- commands -----------------------------------------------------------------------------
 
 def up(spec_path=None, keep=False):
@@ -414,7 +435,8 @@ def up(spec_path=None, keep=False):
     with open(key + '.pub') as f:
         pubkey = f.read()
     state = dict(bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'], key=key,
-                 pids={}, mounts=[], cgroups={}, started=time.time())
+                 pids={}, mounts=[], cgroups={}, started=time.time(),
+                 nspawn_run_dir_existed=os.path.isdir(NSPAWN_RUN_DIR))
     save_state(state)
     boot_start = time.time()
     try:
@@ -464,11 +486,18 @@ def down():
             if os.path.ismount(merged):
                 run(['umount', '--lazy', merged], check=False)
         remove_cgroups(state.get('cgroups', {}).get(name) or lab_cgroups(name))
-        shutil.rmtree('/run/systemd/nspawn/propagate/%s' % name, ignore_errors=True)
+        shutil.rmtree(os.path.join(NSPAWN_RUN_DIR, 'propagate', name), ignore_errors=True)
         shutil.rmtree(host_dir(name), ignore_errors=True)
     bridge = state.get('bridge') or load_spec().get('bridge')
     if link_exists(bridge):
         run(['ip', 'link', 'del', bridge])
+    # systemd-nspawn leaves empty directories in /run (not a tmpfs here): remove them if the lab made them.
+    if state and not state.get('nspawn_run_dir_existed', True):
+        for sub in ('propagate', 'locks', ''):
+            try:
+                os.rmdir(os.path.join(NSPAWN_RUN_DIR, sub))
+            except OSError:
+                pass
     for name in ('inventory.yml', 'state.json'):
         if os.path.exists(os.path.join(STATE_DIR, name)):
             os.remove(os.path.join(STATE_DIR, name))
@@ -498,7 +527,13 @@ def main():
     sub.add_parser('status')
     build_parser = sub.add_parser('build')
     build_parser.add_argument('--suite', default='bookworm')
+    sub.add_parser('check')
     args = parser.parse_args()
+    if args.command == 'check':
+        problems = missing()
+        for problem in problems:
+            print('lab: this machine cannot run the lab: it lacks %s' % problem, file=sys.stderr)
+        return 1 if problems else 0
     if os.geteuid() != 0:
         print('lab: needs root (systemd-nspawn, mounts, a bridge)', file=sys.stderr)
         return 2

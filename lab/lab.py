@@ -37,7 +37,7 @@ NSPAWN_RUN_DIR = '/run/systemd/nspawn'
 # What the site's offline OS repository would give the hosts; Python packages come only through the mirror.
 PACKAGES = [
     'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'python3-venv', 'python3-pip',
-    'iproute2', 'procps', 'nginx', 'openssl', 'ca-certificates', 'netbase', 'less',
+    'python3-apt', 'iproute2', 'procps', 'nginx', 'openssl', 'ca-certificates', 'netbase', 'less',
 ]
 # Bump when the root filesystem is prepared differently, so the cache key changes.
 ROOTFS_RECIPE = 4

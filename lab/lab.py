@@ -386,6 +386,7 @@ def write_inventory(state):
              '    ansible_user: root',
              '    ansible_ssh_private_key_file: %s' % state['key'],
              "    ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR'",
+             '    ansible_ssh_pipelining: true',
              '    ansible_python_interpreter: /usr/bin/python3',
              '    lab_controller_address: %s' % state['controller'],
              '  hosts:']

@@ -1,0 +1,138 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, airgap.pypi_mirror contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: bundle_manifest
+short_description: Write the manifest of a bundle of Python distributions
+version_added: 1.0.0
+description:
+  - Lists every distribution (C(.whl), C(.tar.gz), C(.zip)) in the given sections (subdirectories) of a bundle
+    directory with its project, version, sha256 and size, and writes that list to C(manifest.json) in the bundle.
+  - Writes only when the list differs from the manifest that is there, so an unchanged bundle reports C(changed=false).
+  - The pypi_bundle role calls it after downloading; the manifest is what travels across the air gap with the files.
+author:
+  - airgap.pypi_mirror maintainers (@airgap-ansible)
+options:
+  path:
+    description:
+      - The bundle directory.
+    type: path
+    required: true
+  sections:
+    description:
+      - Subdirectories of O(path) to list. A missing section lists nothing.
+    type: list
+    elements: str
+    default: [packages, server]
+attributes:
+  check_mode:
+    description: Can run in check mode and return the changed status it predicts without writing.
+    support: full
+  diff_mode:
+    description: Returns the file names before and after in diff mode.
+    support: full
+seealso:
+  - module: airgap.pypi_mirror.devpi_upload
+'''
+
+EXAMPLES = r'''
+- name: Make sure the manifest lists every file of the bundle
+  airgap.pypi_mirror.bundle_manifest:
+    path: /srv/bundle
+'''
+
+RETURN = r'''
+files:
+  description: One entry per distribution, sorted by section and file name.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - file: netaddr-1.3.0-py3-none-any.whl
+      section: packages
+      project: netaddr
+      version: 1.3.0
+      sha256: 5c3c3d9895b551b763779ba7db7a03487dc1f8e3b385af819af341ae9ef6e48a
+      size: 2294
+manifest:
+  description: Path of the manifest file.
+  returned: always
+  type: str
+  sample: /srv/bundle/manifest.json
+'''
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution import (
+    DistributionError,
+    is_distribution_name,
+    read_metadata,
+    sha256sum,
+)
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
+
+
+def entries(path, sections):
+    files = []
+    for section in sections:
+        directory = os.path.join(path, section)
+        if not os.path.isdir(directory):
+            continue
+        for name in sorted(os.listdir(directory)):
+            full = os.path.join(directory, name)
+            if not (is_distribution_name(name) and os.path.isfile(full)):
+                continue
+            metadata = read_metadata(full)
+            files.append(dict(file=name, section=section, project=normalize_project(metadata['name']),
+                              version=metadata['version'], sha256=sha256sum(full), size=os.path.getsize(full)))
+    return files
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            sections=dict(type='list', elements='str', default=['packages', 'server']),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params['path']
+    if not os.path.isdir(path):
+        module.fail_json(msg='path %s is not a directory' % path)
+    manifest = os.path.join(path, 'manifest.json')
+    try:
+        files = entries(path, module.params['sections'])
+    except DistributionError as e:
+        module.fail_json(msg=str(e))
+    text = json.dumps(dict(files=files), indent=2, sort_keys=True) + '\n'
+    before = ''
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            before = f.read()
+    changed = before != text
+    if changed and not module.check_mode:
+        tmp = manifest + '.tmp'
+        with open(tmp, 'w') as f:
+            f.write(text)
+        os.rename(tmp, manifest)
+    result = dict(changed=changed, files=files, manifest=manifest)
+    if module._diff:
+        try:
+            old = [f['file'] for f in json.loads(before)['files']] if before else []
+        except (ValueError, KeyError, TypeError):
+            old = []
+        result['diff'] = dict(before=dict(files=old), after=dict(files=[f['file'] for f in files]))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -4,6 +4,7 @@
     lab.py up [--spec FILE]   build (or reuse) the root filesystem, boot the hosts, write .lab/inventory.yml
     lab.py down               stop everything the lab started, by PID; works when nothing is up and after a crash
     lab.py status             what is up
+    lab.py restart NAME       power a host off and boot it again, its disk kept (a reboot)
     lab.py build [--suite S]  only build the cached root filesystem
     lab.py check              say what this machine lacks to run the lab, if anything
 
@@ -324,7 +325,7 @@ def boot(host, spec, merged, cgroups):
     for path in cgroups:
         make_cgroup(path)
     console = open(console_log(host['name']), 'wb')
-    cmd = ['systemd-nspawn', '--boot', '--directory', merged, '--machine', host['name'],
+    cmd = ['systemd-nspawn', '--boot', '--directory', merged, '--machine', machine_name(spec['bridge'], host['name']),
            '--hostname', host['name'], '--register=no', '--keep-unit', '--network-bridge', spec['bridge'],
            '--console=passive', '--resolv-conf=off', '--timezone=off', '--link-journal=no']
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
@@ -346,7 +347,7 @@ def wait_running(state, timeout=20):
     while pending and time.time() < deadline:
         for name, host in list(pending.items()):
             pid = state['pids'].get(name)
-            if not pid_is_ours(pid, name):
+            if not pid_is_ours(pid, machine_name(state['bridge'], name)):
                 raise LabError('host %s stopped while booting; see %s' % (name, console_log(name)))
             out = run(ssh_base(state) + ['root@' + host['address'], 'systemctl', 'is-system-running'],
                       check=False, capture_output=True, text=True)
@@ -363,8 +364,13 @@ def wait_running(state, timeout=20):
         raise LabError('hosts not running after %ss: %s' % (timeout, ', '.join('%s (%s)' % (n, last.get(n)) for n in pending)))
 
 
-def pid_is_ours(pid, name):
-    """Only a systemd-nspawn of this lab's host `name` counts: never signal a PID that was reused."""
+def machine_name(bridge, name):
+    """systemd-nspawn's machine name: unique per lab, so two labs (make lab, a Molecule scenario) can share host names."""
+    return '%s-%s' % (bridge, name)
+
+
+def pid_is_ours(pid, machine):
+    """Only a systemd-nspawn of this lab's machine counts: never signal a PID that was reused."""
     if not pid:
         return False
     try:
@@ -372,7 +378,7 @@ def pid_is_ours(pid, name):
             cmdline = f.read().split(b'\0')
     except OSError:
         return False
-    return bool(cmdline) and os.path.basename(cmdline[0]) == b'systemd-nspawn' and name.encode() in cmdline
+    return bool(cmdline) and os.path.basename(cmdline[0]) == b'systemd-nspawn' and machine.encode() in cmdline
 
 
 # -- inventory ----------------------------------------------------------------------------
@@ -446,7 +452,7 @@ def up(spec_path=None, keep=False):
             merged = prepare_overlay(host, spec, rootfs[host['suite']], pubkey)
             state['mounts'].append(merged)
             save_state(state)
-            state['cgroups'][host['name']] = lab_cgroups(host['name'])
+            state['cgroups'][host['name']] = lab_cgroups(machine_name(spec['bridge'], host['name']))
             save_state(state)
             state['pids'][host['name']] = boot(host, spec, merged, state['cgroups'][host['name']])
             save_state(state)
@@ -470,7 +476,9 @@ def down():
     names = [h['name'] for h in state.get('hosts', [])]
     if os.path.isdir(os.path.join(STATE_DIR, 'hosts')):
         names += [n for n in os.listdir(os.path.join(STATE_DIR, 'hosts')) if n not in names]
-    pids = dict((n, p) for n, p in state.get('pids', {}).items() if pid_is_ours(p, n))
+    bridge = state.get('bridge') or load_spec().get('bridge')
+    pids = dict((machine_name(bridge, n), p) for n, p in state.get('pids', {}).items()
+                if pid_is_ours(p, machine_name(bridge, n)))
     for name, pid in pids.items():
         os.kill(pid, signal.SIGTERM)
     deadline = time.time() + 20
@@ -486,10 +494,9 @@ def down():
             run(['umount', merged], check=False)
             if os.path.ismount(merged):
                 run(['umount', '--lazy', merged], check=False)
-        remove_cgroups(state.get('cgroups', {}).get(name) or lab_cgroups(name))
-        shutil.rmtree(os.path.join(NSPAWN_RUN_DIR, 'propagate', name), ignore_errors=True)
+        remove_cgroups(state.get('cgroups', {}).get(name) or lab_cgroups(machine_name(bridge, name)))
+        shutil.rmtree(os.path.join(NSPAWN_RUN_DIR, 'propagate', machine_name(bridge, name)), ignore_errors=True)
         shutil.rmtree(host_dir(name), ignore_errors=True)
-    bridge = state.get('bridge') or load_spec().get('bridge')
     if link_exists(bridge):
         run(['ip', 'link', 'del', bridge])
     # systemd-nspawn leaves empty directories in /run (not a tmpfs here): remove them if the lab made them.
@@ -506,6 +513,30 @@ def down():
         log('lab down: %s' % (', '.join(names) or 'nothing was up'))
 
 
+def restart(name):
+    """A reboot: power the host off cleanly, then boot the same overlay again and wait for 'running'."""
+    state = load_state()
+    if state is None:
+        raise LabError('no lab is up')
+    hosts = dict((h['name'], h) for h in state['hosts'])
+    if name not in hosts:
+        raise LabError('no host %s in the lab (%s)' % (name, ', '.join(hosts)))
+    pid = state['pids'].get(name)
+    machine = machine_name(state['bridge'], name)
+    if pid_is_ours(pid, machine):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 20
+        while pid_is_ours(pid, machine) and time.time() < deadline:
+            time.sleep(0.1)
+        if pid_is_ours(pid, machine):
+            raise LabError('host %s did not power off within 20 s' % name)
+    spec = dict(bridge=state['bridge'], hosts=state['hosts'])
+    state['pids'][name] = boot(hosts[name], spec, os.path.join(host_dir(name), 'merged'), state['cgroups'][name])
+    save_state(state)
+    wait_running(dict(state, hosts=[hosts[name]]))
+    log('host %s restarted' % name)
+
+
 def status():
     state = load_state()
     if state is None:
@@ -514,7 +545,7 @@ def status():
     for host in state['hosts']:
         pid = state['pids'].get(host['name'])
         print('%-8s %-15s %s' % (host['name'], host['address'],
-                                 'running (PID %d)' % pid if pid_is_ours(pid, host['name']) else 'stopped'))
+                                 'running (PID %d)' % pid if pid_is_ours(pid, machine_name(state['bridge'], host['name'])) else 'stopped'))
     return 0
 
 
@@ -526,6 +557,8 @@ def main():
     up_parser.add_argument('--keep', action='store_true', help='leave a lab that failed to come up as it is, to look at it')
     sub.add_parser('down')
     sub.add_parser('status')
+    restart_parser = sub.add_parser('restart')
+    restart_parser.add_argument('name')
     build_parser = sub.add_parser('build')
     build_parser.add_argument('--suite', default='bookworm')
     sub.add_parser('check')
@@ -545,6 +578,8 @@ def main():
             down()
         elif args.command == 'status':
             return status()
+        elif args.command == 'restart':
+            restart(args.name)
         elif args.command == 'build':
             print(build_rootfs(args.suite))
     except (LabError, subprocess.CalledProcessError) as e:

@@ -1,0 +1,59 @@
+"""site.yml with a bad variable fails before anything changes, with a message that names the variable."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+testinfra_hosts = ['ansible://admin']
+
+REPO = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
+INVENTORY = os.path.dirname(os.environ.get('MOLECULE_INVENTORY_FILE', ''))
+WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service'], 'node1': ['/etc/pip.conf']}
+
+
+def site(extra_vars, inventory=INVENTORY):
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+    return subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(REPO, 'playbooks', 'site.yml'),
+                           '-e', json.dumps(extra_vars)], env=env, capture_output=True, text=True, check=False)
+
+
+def flat(text):
+    """Output with its line folding undone (the callback may fold long messages)."""
+    return ' '.join(text.split())
+
+
+@pytest.fixture
+def unchanged(host):
+    """Checksums of what site.yml writes, before and after the run."""
+    def sums():
+        return dict((name, host.get_host('ansible://%s' % name, ansible_inventory=INVENTORY).run(
+            'sha256sum %s' % ' '.join(paths)).stdout) for name, paths in WATCHED.items())
+    before = sums()
+    yield
+    assert sums() == before
+
+
+@pytest.mark.parametrize('extra_vars, message', [
+    ({'pypi_mirror_root_password': ''}, 'pypi_mirror_root_password is empty or unset'),
+    ({'pypi_mirror_url': 'ftp://10.231.9.10/root/prod/+simple/'},
+     "pypi_mirror_url 'ftp://10.231.9.10/root/prod/+simple/' must be an http:// or https:// URL"),
+    ({'pypi_mirror_upstream_url': 'file:///srv/simple/'},
+     "pypi_mirror_upstream_url 'file:///srv/simple/' must be an http:// or https:// URL"),
+    ({'pypi_mirror_bundle_dir': '/nonexistent/bundle'}, "pypi_mirror_bundle_dir '/nonexistent/bundle' is not a directory"),
+])
+def test_a_bad_variable_fails_first(unchanged, extra_vars, message):
+    run = site(extra_vars)
+    assert run.returncode != 0
+    assert message in flat(run.stdout + run.stderr)
+    assert 'Install and start devpi-server' not in run.stdout
+
+
+def test_clients_without_a_server_fail_first(unchanged, tmp_path):
+    inventory = tmp_path / 'clients-only.yml'
+    inventory.write_text(json.dumps({'pypi_mirror_clients': {'hosts': {'node1': {
+        'ansible_host': '10.231.9.11', 'ansible_user': 'root'}}}}))
+    run = site({'pypi_mirror_root_password': 'x', 'pypi_mirror_bundle_dir': '/tmp'}, inventory=str(inventory))
+    assert run.returncode != 0
+    assert 'the group pypi_mirror_servers is empty' in flat(run.stdout + run.stderr)

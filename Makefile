@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint sanity test-modules test-fast test lab-deps lab lab-down molecule bench bench-lab clean
+.PHONY: help demo venv collection lint sanity test-modules test-fast test lab-deps lab lab-down molecule bench bench-lab bench-site clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,6 +26,27 @@ $(VENV_217)/.installed: requirements/ansible-2.17.txt
 
 venv: $(VENV)/.installed ## create .venv from the pinned requirement files
 
+# ansible-playbook finds this checkout as the collection airgap.pypi_mirror through this link.
+COLLECTIONS := $(CURDIR)/.tmp/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+collection:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/airgap
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/airgap/pypi_mirror
+
+DEMO_VARS := .lab/demo-vars.yml
+demo: venv collection lab-deps ## the mirror on a lab of three hosts: bundle, site.yml, pip install on node1
+	@python3 lab/lab.py status >/dev/null 2>&1 || python3 lab/lab.py up
+	@test -f $(DEMO_VARS) || { umask 077; printf 'pypi_mirror_root_password: "%s"\npypi_mirror_bundle_dir: "%s"\npypi_mirror_packages: [jmespath, netaddr]\n' \
+	    "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')" "$(CURDIR)/.tmp/demo-bundle" > $(DEMO_VARS); }
+	$(BIN)/ansible-playbook -i .lab/inventory.yml -e @$(DEMO_VARS) playbooks/bundle.yml
+	$(BIN)/ansible-playbook -i .lab/inventory.yml -e @$(DEMO_VARS) playbooks/site.yml
+	@echo; echo "== on node1: pip install netaddr, from the admin's root/prod =="
+	@ssh -i .lab/id_ed25519 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	    root@$$(python3 lab/lab.py address node1) \
+	    'cat /etc/pip.conf; rm -rf /root/demo-venv && python3 -m venv /root/demo-venv && /root/demo-venv/bin/pip install --no-cache-dir -v netaddr 2>&1 | grep -E "Looking in indexes|Downloading|Successfully"'
+	@echo; echo "The lab is up: inventory .lab/inventory.yml, root password in $(DEMO_VARS)."
+	@echo "Log in: ssh -i .lab/id_ed25519 root@<ansible_host from the inventory>. Take it down: make lab-down"
+
 lint: venv ## ansible-lint, production profile
 	$(BIN)/ansible-lint
 
@@ -34,7 +55,7 @@ sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.1
 	tests/sanity/run $(VENV_217)
 
 test-modules: venv ## the modules against a real devpi-server (pytest)
-	$(BIN)/python -m pytest tests/modules $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)
 
@@ -51,8 +72,9 @@ lab: lab-deps ## boot admin, node1, node2 (lab/hosts.json) and write .lab/invent
 
 lab-down: ## stop the lab and remove everything it made
 	python3 lab/lab.py down
+	rm -f $(DEMO_VARS)
 
-molecule: venv lab-deps ## every Molecule scenario on lab hosts
+molecule: venv collection lab-deps ## every Molecule scenario on lab hosts
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
 
 test: test-fast molecule ## every test: lint, sanity, pytest, then the Molecule scenarios
@@ -62,6 +84,9 @@ bench: venv ## seeding benchmark; writes docs/benchmarks.md
 
 bench-lab: venv lab-deps ## lab speed (cold build, cached start, smoke scenario); writes docs/testing.md
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python bench/lab --write
+
+bench-site: venv collection lab-deps ## site.yml first and unchanged run on three lab hosts; writes docs/benchmarks.md
+	$(BIN)/python bench/site --write
 
 clean: ## remove virtualenvs and test state
 	rm -rf $(VENV) $(VENV_217) .tmp tests/output .pytest_cache

@@ -5,6 +5,7 @@
     lab.py down               stop everything the lab started, by PID; works when nothing is up and after a crash
     lab.py status             what is up
     lab.py restart NAME       power a host off and boot it again, its disk kept (a reboot)
+    lab.py address NAME       print a host's address
     lab.py build [--suite S]  only build the cached root filesystem
     lab.py check              say what this machine lacks to run the lab, if anything
 
@@ -559,6 +560,8 @@ def main():
     sub.add_parser('status')
     restart_parser = sub.add_parser('restart')
     restart_parser.add_argument('name')
+    address_parser = sub.add_parser('address')
+    address_parser.add_argument('name')
     build_parser = sub.add_parser('build')
     build_parser.add_argument('--suite', default='bookworm')
     sub.add_parser('check')
@@ -580,6 +583,12 @@ def main():
             return status()
         elif args.command == 'restart':
             restart(args.name)
+        elif args.command == 'address':
+            state = load_state()
+            found = [h['address'] for h in (state or {}).get('hosts', []) if h['name'] == args.name]
+            if not found:
+                raise LabError('no host %s is up' % args.name)
+            print(found[0])
         elif args.command == 'build':
             print(build_rootfs(args.suite))
     except (LabError, subprocess.CalledProcessError) as e:

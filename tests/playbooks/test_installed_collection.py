@@ -1,0 +1,101 @@
+"""The collection as users get it: built with ansible-galaxy, installed, its docs and playbooks working.
+
+The input checks run from the installed playbook airgap.pypi_mirror.check: they are assertions only,
+so the inventory's hosts are never contacted.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+
+def run(cmd, env, **kwargs):
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, **kwargs)
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    work = tmp_path_factory.mktemp('collection')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(work / 'collections'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_HOME=str(work / 'home'))
+    built = run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(work), REPO], env)
+    assert built.returncode == 0, built.stderr
+    tarball = next(str(p) for p in work.iterdir() if p.name.endswith('.tar.gz'))
+    done = run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '-p', str(work / 'collections'), tarball], env)
+    assert done.returncode == 0, done.stderr
+    return dict(env=env, tarball=tarball, work=work)
+
+
+def test_the_tarball_holds_the_collection_and_nothing_else(installed):
+    with tarfile.open(installed['tarball']) as archive:
+        names = archive.getnames()
+    for wanted in ('MANIFEST.json', 'meta/runtime.yml', 'plugins/modules/devpi_upload.py',
+                   'plugins/module_utils/devpi.py', 'roles/devpi_server/meta/argument_specs.yml',
+                   'playbooks/site.yml', 'playbooks/check.yml', 'README.md', 'LICENSE'):
+        assert wanted in names
+    for unwanted in ('.venv', 'tests/modules', 'molecule', 'lab', 'bench', '.tmp', 'requirements', 'Makefile'):
+        assert not any(n == unwanted or n.startswith(unwanted + '/') for n in names), unwanted
+
+
+@pytest.mark.parametrize('module', ['devpi_user', 'devpi_index', 'devpi_upload', 'devpi_info', 'bundle_manifest'])
+def test_ansible_doc_is_the_manual(installed, module):
+    doc = run([os.path.join(BIN, 'ansible-doc'), '--json', 'airgap.pypi_mirror.' + module], installed['env'])
+    assert doc.returncode == 0, doc.stderr
+    entry = json.loads(doc.stdout)['airgap.pypi_mirror.' + module]
+    assert entry['doc']['options'] and entry['examples'].strip() and entry['return']
+
+
+def test_the_installed_playbooks_parse(installed, tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(json.dumps({'pypi_mirror_servers': {'hosts': {'admin': {'ansible_host': '127.0.0.1'}}},
+                                     'pypi_mirror_clients': {'hosts': {'node1': {'ansible_host': '127.0.0.1'}}}}))
+    for playbook in ('site', 'teardown', 'bundle', 'check'):
+        parsed = run([os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), '--syntax-check',
+                      'airgap.pypi_mirror.' + playbook], installed['env'])
+        assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+
+
+GOOD = {'pypi_mirror_root_password': 'x-pw', 'pypi_mirror_bundle_dir': REPO}
+
+
+def check(installed, tmp_path, extra, groups=('servers', 'clients')):
+    inventory = tmp_path / 'inventory.yml'
+    spec = {}
+    if 'servers' in groups:
+        spec['pypi_mirror_servers'] = {'hosts': {'admin': {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}}}
+    if 'clients' in groups:
+        spec['pypi_mirror_clients'] = {'hosts': {'node1': {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}}}
+    inventory.write_text(json.dumps(spec))
+    done = run([os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), 'airgap.pypi_mirror.check',
+                '-e', json.dumps(dict(GOOD, **extra))], installed['env'])
+    return done.returncode, ' '.join((done.stdout + done.stderr).split())
+
+
+def test_good_input_passes_the_check(installed, tmp_path):
+    assert check(installed, tmp_path, {})[0] == 0
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'pypi_mirror_root_password': ''}, 'pypi_mirror_root_password is empty or unset'),
+    ({'pypi_mirror_bundle_dir': '/nonexistent'}, "pypi_mirror_bundle_dir '/nonexistent' is not a directory on the controller"),
+    ({'pypi_mirror_upstream_url': 'ftp://10.0.0.1/simple/'}, "pypi_mirror_upstream_url 'ftp://10.0.0.1/simple/' must be an http:// or https:// URL"),
+    ({'pypi_mirror_url': 'http://10.0.0.1:3141/root/prod/'}, "pypi_mirror_url 'http://10.0.0.1:3141/root/prod/' must be an http:// or https:// URL ending with /+simple/"),
+    ({'pypi_mirror_index': 'prod'}, "pypi_mirror_index 'prod' must be of the form user/index"),
+])
+def test_bad_input_names_the_variable(installed, tmp_path, extra, message):
+    rc, output = check(installed, tmp_path, extra)
+    assert rc != 0
+    assert message in output
+
+
+def test_clients_without_a_server_are_refused(installed, tmp_path):
+    rc, output = check(installed, tmp_path, {}, groups=('clients',))
+    assert rc != 0
+    assert 'the group pypi_mirror_servers is empty' in output

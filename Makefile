@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv collection lint sanity test-modules test-fast test lab-deps lab lab-down molecule bench bench-lab bench-site clean
+.PHONY: help demo venv collection lint sanity test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,10 +74,13 @@ lab-down: ## stop the lab and remove everything it made
 	python3 lab/lab.py down
 	rm -f $(DEMO_VARS)
 
+test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or a failed up (pytest, root)
+	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
+
 molecule: venv collection lab-deps ## every Molecule scenario on lab hosts
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
 
-test: test-fast molecule ## every test: lint, sanity, pytest, then the Molecule scenarios
+test: test-fast test-lab molecule ## every test: lint, sanity, pytest, then the lab's tests and the Molecule scenarios
 
 bench: venv ## seeding benchmark; writes docs/benchmarks.md
 	$(BIN)/python bench/seed --write

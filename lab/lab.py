@@ -272,6 +272,33 @@ def enter_cgroups(paths):
     return move
 
 
+def cgroup_pids(paths):
+    """Every process in these cgroup trees."""
+    pids = set()
+    for path in paths:
+        for dirpath, _dirs, files in os.walk(path):
+            if 'cgroup.procs' in files:
+                with open(os.path.join(dirpath, 'cgroup.procs')) as f:
+                    pids.update(int(line) for line in f if line.strip())
+    return pids
+
+
+def kill_cgroups(paths):
+    """SIGKILL what is left in a host's own cgroups: a host whose systemd-nspawn died (a crash) keeps running there."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        pids = cgroup_pids(paths)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.2)
+    log('processes left in %s: %s' % (', '.join(paths), sorted(cgroup_pids(paths))))
+
+
 def remove_cgroups(paths):
     """rmdir each cgroup tree, deepest first: systemd in the container makes its own tree below ours."""
     for path in paths:
@@ -449,6 +476,8 @@ def up(spec_path=None, keep=False):
     boot_start = time.time()
     try:
         create_bridge(spec)
+        state['bridge_created'] = True
+        save_state(state)
         for host in spec['hosts']:
             merged = prepare_overlay(host, spec, rootfs[host['suite']], pubkey)
             state['mounts'].append(merged)
@@ -477,7 +506,8 @@ def down():
     names = [h['name'] for h in state.get('hosts', [])]
     if os.path.isdir(os.path.join(STATE_DIR, 'hosts')):
         names += [n for n in os.listdir(os.path.join(STATE_DIR, 'hosts')) if n not in names]
-    bridge = state.get('bridge') or load_spec().get('bridge')
+    # Only the bridge this lab's state names: another lab (make lab, a scenario, a benchmark) may own others.
+    bridge = state.get('bridge')
     pids = dict((machine_name(bridge, n), p) for n, p in state.get('pids', {}).items()
                 if pid_is_ours(p, machine_name(bridge, n)))
     for name, pid in pids.items():
@@ -490,15 +520,21 @@ def down():
             log('host %s did not power off in time; killing PID %d' % (name, pid))
             os.kill(pid, signal.SIGKILL)
     for name in names:
+        cgroups = state.get('cgroups', {}).get(name) or lab_cgroups(machine_name(bridge, name))
+        kill_cgroups(cgroups)
         merged = os.path.join(host_dir(name), 'merged')
         if os.path.ismount(merged):
             run(['umount', merged], check=False)
             if os.path.ismount(merged):
                 run(['umount', '--lazy', merged], check=False)
-        remove_cgroups(state.get('cgroups', {}).get(name) or lab_cgroups(machine_name(bridge, name)))
+        remove_cgroups(cgroups)
         shutil.rmtree(os.path.join(NSPAWN_RUN_DIR, 'propagate', machine_name(bridge, name)), ignore_errors=True)
         shutil.rmtree(host_dir(name), ignore_errors=True)
-    if link_exists(bridge):
+    try:
+        os.rmdir(os.path.join(STATE_DIR, 'hosts'))
+    except OSError:
+        pass
+    if bridge and state.get('bridge_created') and link_exists(bridge):
         run(['ip', 'link', 'del', bridge])
     # systemd-nspawn leaves empty directories in /run (not a tmpfs here): remove them if the lab made them.
     if state and not state.get('nspawn_run_dir_existed', True):

@@ -85,8 +85,10 @@ def test_good_input_passes_the_check(installed, tmp_path):
 @pytest.mark.parametrize('extra, message', [
     ({'pypi_mirror_root_password': ''}, 'pypi_mirror_root_password is empty or unset'),
     ({'pypi_mirror_bundle_dir': '/nonexistent'}, "pypi_mirror_bundle_dir '/nonexistent' is not a directory on the controller"),
-    ({'pypi_mirror_upstream_url': 'ftp://10.0.0.1/simple/'}, "pypi_mirror_upstream_url 'ftp://10.0.0.1/simple/' must be an http:// or https:// URL"),
-    ({'pypi_mirror_url': 'http://10.0.0.1:3141/root/prod/'}, "pypi_mirror_url 'http://10.0.0.1:3141/root/prod/' must be an http:// or https:// URL ending with /+simple/"),
+    ({'pypi_mirror_upstream_url': 'ftp://10.0.0.1/simple/'},
+     "pypi_mirror_upstream_url 'ftp://10.0.0.1/simple/' must be an http:// or https:// URL"),
+    ({'pypi_mirror_url': 'http://10.0.0.1:3141/root/prod/'},
+     "pypi_mirror_url 'http://10.0.0.1:3141/root/prod/' must be an http:// or https:// URL ending with /+simple/"),
     ({'pypi_mirror_index': 'prod'}, "pypi_mirror_index 'prod' must be of the form user/index"),
 ])
 def test_bad_input_names_the_variable(installed, tmp_path, extra, message):

@@ -57,6 +57,23 @@ def connect(module):
     return DevpiClient(**dict((k, module.params[k]) for k in devpi_argument_spec()))
 
 
+def check_index_option(module, option):
+    """Fail, naming the option, when it is set and not of the form user/index."""
+    if module.params[option] is not None:
+        try:
+            split_index(module.params[option])
+        except ValueError as e:
+            module.fail_json(msg='%s: %s' % (option, e))
+
+
+def run_module(module, run):
+    """Connect, run, exit: a DevpiError fails the module with the server's message and the HTTP status."""
+    try:
+        module.exit_json(**run(module, connect(module)))
+    except DevpiError as e:
+        module.fail_json(msg=str(e), status=e.status)
+
+
 class DevpiError(Exception):
     """Every failure talking to devpi-server: the HTTP status (None when unreachable) and the server's message."""
 

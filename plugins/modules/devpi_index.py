@@ -162,9 +162,9 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
     DEVPI_REQUIRED_TOGETHER,
     INDEX_TYPES,
     SERVER_INDEX_TYPES,
-    DevpiError,
-    connect,
+    check_index_option,
     devpi_argument_spec,
+    run_module,
     split_index,
 )
 
@@ -276,15 +276,8 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_together=DEVPI_REQUIRED_TOGETHER)
-    try:
-        split_index(module.params['name'])
-    except ValueError as e:
-        module.fail_json(msg='name: %s' % e)
-    try:
-        client = connect(module)
-        module.exit_json(**run(module, client))
-    except DevpiError as e:
-        module.fail_json(msg=str(e), status=e.status)
+    check_index_option(module, 'name')
+    run_module(module, run)
 
 
 if __name__ == '__main__':

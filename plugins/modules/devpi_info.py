@@ -108,11 +108,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
     DEVPI_REQUIRED_TOGETHER,
     INDEX_TYPES,
-    DevpiError,
-    connect,
+    check_index_option,
     devpi_argument_spec,
     normalize_project,
-    split_index,
+    run_module,
 )
 
 
@@ -156,15 +155,8 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_together=DEVPI_REQUIRED_TOGETHER,
                            required_by=dict(projects='index'))
-    if module.params['index'] is not None:
-        try:
-            split_index(module.params['index'])
-        except ValueError as e:
-            module.fail_json(msg='index: %s' % e)
-    try:
-        module.exit_json(**run(module, connect(module)))
-    except DevpiError as e:
-        module.fail_json(msg=str(e), status=e.status)
+    check_index_option(module, 'index')
+    run_module(module, run)
 
 
 if __name__ == '__main__':

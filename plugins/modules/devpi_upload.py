@@ -133,10 +133,10 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
     DEVPI_REQUIRED_TOGETHER,
     INDEX_TYPES,
     DevpiError,
-    connect,
+    check_index_option,
     devpi_argument_spec,
     normalize_project,
-    split_index,
+    run_module,
 )
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution import (
     DistributionError,
@@ -236,14 +236,8 @@ def main():
                            required_together=DEVPI_REQUIRED_TOGETHER)
     if module.params['workers'] < 1:
         module.fail_json(msg='workers must be 1 or more, not %d' % module.params['workers'])
-    try:
-        split_index(module.params['index'])
-    except ValueError as e:
-        module.fail_json(msg='index: %s' % e)
-    try:
-        module.exit_json(**run(module, connect(module)))
-    except DevpiError as e:
-        module.fail_json(msg=str(e), status=e.status)
+    check_index_option(module, 'index')
+    run_module(module, run)
 
 
 if __name__ == '__main__':

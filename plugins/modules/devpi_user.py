@@ -129,8 +129,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
     DEVPI_REQUIRED_TOGETHER,
-    DevpiError,
-    connect,
+    run_module,
     devpi_argument_spec,
 )
 
@@ -217,11 +216,7 @@ def main():
                            required_together=DEVPI_REQUIRED_TOGETHER)
     if '/' in module.params['name'] or not module.params['name'].strip():
         module.fail_json(msg="name '%s' is not a valid devpi user name" % module.params['name'])
-    try:
-        client = connect(module)
-        module.exit_json(**run(module, client))
-    except DevpiError as e:
-        module.fail_json(msg=str(e), status=e.status)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ INVENTORY = os.path.dirname(os.environ.get('MOLECULE_INVENTORY_FILE', ''))
 
 def site(*args):
     run = subprocess.run(['ansible-playbook', '-i', INVENTORY, os.path.join(REPO, 'playbooks', 'site.yml')] + list(args),
-                         capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR='1'))
+                         capture_output=True, text=True, check=False,
+                         env=dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0'))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(\w+)\s+:.*?changed=(\d+)', run.stdout, re.M))
 

@@ -24,6 +24,12 @@ def teardown(extra_vars=None):
     return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(\w+)\s+:.*?changed=(\d+)', run.stdout, re.M))
 
 
+def test_node2_ran_trixie():
+    facts = subprocess.run(['ansible', '-i', INVENTORY, 'node2', '-m', 'ansible.builtin.setup', '-a', 'filter=ansible_distribution_release'],
+                           capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0'))
+    assert '"ansible_distribution_release": "trixie"' in facts.stdout
+
+
 def test_the_server_is_gone_and_its_data_kept(host):
     assert not host.file('/etc/systemd/system/devpi.service').exists
     assert host.run('systemctl is-active devpi.service').stdout.strip() in ('inactive', 'unknown')

@@ -142,7 +142,20 @@ def build_rootfs(suite):
         shutil.rmtree(work, ignore_errors=True)
         raise
     log('root filesystem built in %.0f s' % (time.time() - start))
+    prune_rootfs(suite)
     return final
+
+
+def prune_rootfs(suite):
+    """Remove this suite's root filesystems of other package lists, unless a running lab still uses one."""
+    current = rootfs_path(suite)
+    with open('/proc/self/mounts') as f:
+        mounted = f.read()
+    for name in os.listdir(CACHE_DIR):
+        path = os.path.join(CACHE_DIR, name)
+        if name.startswith('rootfs-%s-' % suite) and path != current and 'lowerdir=%s' % path not in mounted:
+            log('removing the outdated root filesystem %s' % path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def write(path, text, mode=0o644):

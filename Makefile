@@ -29,7 +29,7 @@ venv: $(VENV)/.installed ## create .venv from the pinned requirement files
 # ansible-playbook finds this checkout as the collection airgap.pypi_mirror through this link.
 COLLECTIONS := $(CURDIR)/.tmp/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
-collection:
+collection: ## link this checkout in as the collection airgap.pypi_mirror (.tmp/collections)
 	@mkdir -p $(COLLECTIONS)/ansible_collections/airgap
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/airgap/pypi_mirror
 

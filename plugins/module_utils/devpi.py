@@ -33,8 +33,6 @@ INDEX_TYPES = {
 }
 SERVER_INDEX_TYPES = dict((server, name) for name, server in INDEX_TYPES.items())
 
-DISTRIBUTION_SUFFIXES = ('.whl', '.tar.gz', '.zip')
-
 
 def devpi_argument_spec():
     """The connection options every module takes (doc fragment airgap.pypi_mirror.devpi)."""
@@ -135,7 +133,6 @@ class DevpiClient:
         self._request = Request(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
                                 follow_redirects='none', use_netrc=False, context=context)
         self._auth_header = None
-        self.username = None
         if auth_username:
             self.login(auth_username, auth_password)
 
@@ -192,29 +189,28 @@ class DevpiClient:
 
     # -- authentication ------------------------------------------------------
 
-    def check_login(self, username, password):
-        """True when username/password log in, False for a refusal (HTTP 401)."""
+    def _post_login(self, username, password, refusal_ok=False):
+        """POST /+login: the token; None for a refusal (HTTP 401) when refusal_ok, else the server's message."""
         status, raw = self._open('POST', '/+login', json.dumps({'user': username, 'password': password}).encode('utf-8'),
                                  {'Content-Type': 'application/json'})
-        if status == 401:
-            return False
-        if status != 200:
-            raise DevpiError('login as %s failed (HTTP %s): %s' % (username, status, _server_message(raw, 'no message')),
-                             status=status)
-        return True
-
-    def login(self, username, password):
-        status, raw = self._open('POST', '/+login', json.dumps({'user': username, 'password': password}).encode('utf-8'),
-                                 {'Content-Type': 'application/json'})
+        if status == 401 and refusal_ok:
+            return None
         if status != 200:
             raise DevpiError('login as %s failed (HTTP %s): %s' % (username, status, _server_message(raw, 'no message')),
                              status=status, url=self.url + '/+login')
         try:
-            token = json.loads(raw)['result']['password']
+            return json.loads(raw)['result']['password']
         except (ValueError, KeyError, TypeError):
             raise DevpiError('login as %s: the reply carries no token; is %s a devpi-server?' % (username, self.url))
+
+    def check_login(self, username, password):
+        """True when username/password log in, False for a refusal."""
+        return self._post_login(username, password, refusal_ok=True) is not None
+
+    def login(self, username, password):
+        """Log in; later requests carry the token in X-Devpi-Auth."""
+        token = self._post_login(username, password)
         self._auth_header = base64.b64encode(('%s:%s' % (username, token)).encode('utf-8')).decode('ascii')
-        self.username = username
 
     # -- users ---------------------------------------------------------------
 

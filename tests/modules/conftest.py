@@ -19,15 +19,6 @@ __all__ = ['ROOT_PASSWORD', 'free_port', 'make_sdist', 'make_wheel', 'pip_downlo
 
 
 @pytest.fixture(scope='session')
-def collections_path(tmp_path_factory):
-    """An ANSIBLE_COLLECTIONS_PATH whose airgap.pypi_mirror is this checkout."""
-    root = tmp_path_factory.mktemp('collections')
-    (root / 'ansible_collections' / 'airgap').mkdir(parents=True)
-    os.symlink(REPO, str(root / 'ansible_collections' / 'airgap' / 'pypi_mirror'))
-    return str(root)
-
-
-@pytest.fixture(scope='session')
 def devpi(tmp_path_factory):
     server = Server(str(tmp_path_factory.mktemp('devpi') / 'server'))
     server.init()

@@ -2,26 +2,20 @@
 
 import json
 import os
-import subprocess
+import sys
 
 import pytest
 
-testinfra_hosts = ['ansible://admin']
+sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
 
-REPO = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
-INVENTORY = os.path.dirname(os.environ.get('MOLECULE_INVENTORY_FILE', ''))
+from playbook_run import INVENTORY, flat, run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+
+testinfra_hosts = ['ansible://admin']
 WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service'], 'node1': ['/etc/pip.conf']}
 
 
 def site(extra_vars, inventory=INVENTORY):
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
-    return subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(REPO, 'playbooks', 'site.yml'),
-                           '-e', json.dumps(extra_vars)], env=env, capture_output=True, text=True, check=False)
-
-
-def flat(text):
-    """Output with its line folding undone (the callback may fold long messages)."""
-    return ' '.join(text.split())
+    return run_playbook('site.yml', '-e', json.dumps(extra_vars), inventory=inventory)[0]
 
 
 @pytest.fixture

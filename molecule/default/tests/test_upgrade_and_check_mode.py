@@ -3,21 +3,19 @@ and restarts the service with the data kept (6.20.2 back to the pinned 6.20.3)."
 
 import json
 import os
-import re
-import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
+
+from playbook_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
 
 testinfra_hosts = ['ansible://admin']
 
-REPO = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
-INVENTORY = os.path.dirname(os.environ.get('MOLECULE_INVENTORY_FILE', ''))
-
 
 def site(*args):
-    run = subprocess.run(['ansible-playbook', '-i', INVENTORY, os.path.join(REPO, 'playbooks', 'site.yml')] + list(args),
-                         capture_output=True, text=True, check=False,
-                         env=dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0'))
+    run, changed = run_playbook('site.yml', *args)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(\w+)\s+:.*?changed=(\d+)', run.stdout, re.M))
+    return changed
 
 
 def projects(host):

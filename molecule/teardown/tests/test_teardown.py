@@ -3,13 +3,14 @@ a second teardown changes nothing, and pypi_mirror_purge_data removes the data t
 
 import json
 import os
-import re
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
+
+from playbook_run import INVENTORY, run_playbook  # noqa: E402 pylint: disable=wrong-import-position
 
 testinfra_hosts = ['ansible://admin']
-
-REPO = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
-INVENTORY = os.path.dirname(os.environ.get('MOLECULE_INVENTORY_FILE', ''))
 
 
 def node(host, name):
@@ -17,11 +18,9 @@ def node(host, name):
 
 
 def teardown(extra_vars=None):
-    run = subprocess.run(['ansible-playbook', '-i', INVENTORY, os.path.join(REPO, 'playbooks', 'teardown.yml'),
-                          '-e', json.dumps(extra_vars or {})], capture_output=True, text=True, check=False,
-                         env=dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0'))
+    run, changed = run_playbook('teardown.yml', '-e', json.dumps(extra_vars or {}))
     assert run.returncode == 0, run.stdout + run.stderr
-    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(\w+)\s+:.*?changed=(\d+)', run.stdout, re.M))
+    return changed
 
 
 def test_node2_ran_trixie():

@@ -1,0 +1,16 @@
+"""What every pytest suite of the collection shares."""
+
+import os
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope='session')
+def collections_path(tmp_path_factory):
+    """An ANSIBLE_COLLECTIONS_PATH whose airgap.pypi_mirror is this checkout."""
+    root = tmp_path_factory.mktemp('collections')
+    (root / 'ansible_collections' / 'airgap').mkdir(parents=True)
+    os.symlink(REPO, str(root / 'ansible_collections' / 'airgap' / 'pypi_mirror'))
+    return str(root)

@@ -59,6 +59,13 @@ options:
         C(*) allows every project. V(stage) indexes only.
     type: list
     elements: str
+  mirror_whitelist_inheritance:
+    description:
+      - How this index combines its O(mirror_whitelist) with those of its stage bases. V(intersection) (devpi's
+        default) lets a mirror serve a project only when every index on the way allows it; V(union) when any does.
+        V(stage) indexes only.
+    type: str
+    choices: [intersection, union]
   mirror_url:
     description:
       - The upstream simple index a V(mirror) index caches, an C(http://) or C(https://) URL.
@@ -170,11 +177,11 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
 
 COMMON_KEYS = ('volatile', 'title', 'description')
 TYPE_KEYS = {
-    'stage': ('bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist'),
+    'stage': ('bases', 'acl_upload', 'acl_toxresult_upload', 'mirror_whitelist', 'mirror_whitelist_inheritance'),
     'mirror': ('mirror_url', 'mirror_cache_expiry'),
 }
 # What devpi stores for a key that was never set, so an unset key compares equal to its empty value.
-EMPTY = {'title': '', 'description': '', 'bases': [], 'mirror_whitelist': []}
+EMPTY = {'title': '', 'description': '', 'bases': [], 'mirror_whitelist': [], 'mirror_whitelist_inheritance': 'intersection'}
 
 
 def desired_settings(module, index_type):
@@ -267,6 +274,7 @@ def main():
         acl_upload=dict(type='list', elements='str'),
         acl_toxresult_upload=dict(type='list', elements='str'),
         mirror_whitelist=dict(type='list', elements='str'),
+        mirror_whitelist_inheritance=dict(type='str', choices=['intersection', 'union']),
         mirror_url=dict(type='str'),
         mirror_cache_expiry=dict(type='int'),
         title=dict(type='str'),

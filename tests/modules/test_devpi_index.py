@@ -14,7 +14,7 @@ def test_creates_a_stage_index_with_every_option_then_changes_nothing(ansible, d
     ansible.run('devpi_index', dict(name=user + '/base2'))
     args = dict(name=user + '/prod', type='stage', bases=[user + '/base2', user + '/base1'], volatile=False,
                 acl_upload=[user, 'root'], acl_toxresult_upload=[user], mirror_whitelist=['requests', 'urllib3'],
-                title='Production', description='What the cluster installs')
+                mirror_whitelist_inheritance='union', title='Production', description='What the cluster installs')
     first = ansible.run('devpi_index', args, diff=True)
     assert first['changed'] is True
     config = devpi.index(user + '/prod')
@@ -24,6 +24,7 @@ def test_creates_a_stage_index_with_every_option_then_changes_nothing(ansible, d
     assert config['acl_upload'] == [user, 'root']
     assert config['acl_toxresult_upload'] == [user]
     assert config['mirror_whitelist'] == ['requests', 'urllib3']
+    assert config['mirror_whitelist_inheritance'] == 'union'
     assert (config['title'], config['description']) == ('Production', 'What the cluster installs')
     assert first['index'] == config
     assert first['diff'] == dict(before={}, after=config)

@@ -16,6 +16,7 @@ description:
     directory with its project, version, sha256 and size, and writes that list to C(manifest.json) in the bundle.
   - Writes only when the list differs from the manifest that is there, so an unchanged bundle reports C(changed=false).
   - The pypi_bundle role calls it after downloading; the manifest is what travels across the air gap with the files.
+  - With O(platforms), it also records which platform each file serves.
 author:
   - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
@@ -30,6 +31,13 @@ options:
     type: list
     elements: str
     default: [packages, server]
+  platforms:
+    description:
+      - For each section, the platforms its files are for (entries as M(airgap.pypi_mirror.bundle_download) takes them).
+      - The manifest then lists these platforms, and for each file the names of the platforms of its section it
+        installs on (an sdist fits them all; a file that fits none is left from an earlier platform set).
+    type: dict
+    default: {}
 attributes:
   check_mode:
     description: Can run in check mode and return the changed status it predicts without writing.
@@ -60,6 +68,21 @@ files:
       version: 1.3.0
       sha256: 5c3c3d9895b551b763779ba7db7a03487dc1f8e3b385af819af341ae9ef6e48a
       size: 2294
+      platforms: [cp311-manylinux_2_36_x86_64, cp313-manylinux_2_41_x86_64]
+platforms:
+  description: The platforms of O(platforms), each with its section, as the manifest lists them.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: cp311-manylinux_2_36_x86_64
+      section: packages
+      python: "3.11"
+      implementation: cp
+      arch: x86_64
+      libc: glibc
+      libc_version: "2.36"
+      hosts: [node1]
 manifest:
   description: Path of the manifest file.
   returned: always
@@ -79,9 +102,34 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution im
     sha256sum,
 )
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
+    PlatformError,
+    name as platform_name,
+    normalize,
+    wheel_fits,
+)
+
+FIELDS = ('python', 'implementation', 'arch', 'libc', 'libc_version')
 
 
-def entries(path, sections):
+def section_platforms(module):
+    """{section: [platform]} from the platforms option, normalized, merged by name."""
+    result = {}
+    for section, entries_ in sorted(module.params['platforms'].items()):
+        merged = {}
+        for entry in entries_ or []:
+            try:
+                target = normalize(entry)
+            except (PlatformError, AttributeError) as e:
+                module.fail_json(msg='platforms.%s: %s' % (section, e))
+            target['name'] = platform_name(target)
+            known = merged.setdefault(target['name'], dict(target, section=section, hosts=[]))
+            known['hosts'] = sorted(set(known['hosts']) | set(entry.get('hosts') or []))
+        result[section] = list(merged.values())
+    return result
+
+
+def entries(path, sections, platforms):
     files = []
     for section in sections:
         directory = os.path.join(path, section)
@@ -92,8 +140,11 @@ def entries(path, sections):
             if not (is_distribution_name(name) and os.path.isfile(full)):
                 continue
             metadata = read_metadata(full)
-            files.append(dict(file=name, section=section, project=normalize_project(metadata['name']),
-                              version=metadata['version'], sha256=sha256sum(full), size=os.path.getsize(full)))
+            entry = dict(file=name, section=section, project=normalize_project(metadata['name']),
+                         version=metadata['version'], sha256=sha256sum(full), size=os.path.getsize(full))
+            if section in platforms:
+                entry['platforms'] = [t['name'] for t in platforms[section] if wheel_fits(name, t)]
+            files.append(entry)
     return files
 
 
@@ -102,6 +153,7 @@ def main():
         argument_spec=dict(
             path=dict(type='path', required=True),
             sections=dict(type='list', elements='str', default=['packages', 'server']),
+            platforms=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )
@@ -109,11 +161,14 @@ def main():
     if not os.path.isdir(path):
         module.fail_json(msg='path %s is not a directory' % path)
     manifest = os.path.join(path, 'manifest.json')
+    platforms = section_platforms(module)
     try:
-        files = entries(path, module.params['sections'])
+        files = entries(path, module.params['sections'], platforms)
     except DistributionError as e:
         module.fail_json(msg=str(e))
-    text = json.dumps(dict(files=files), indent=2, sort_keys=True) + '\n'
+    listed = [dict((k, t[k]) for k in FIELDS + ('name', 'section', 'hosts')) for s in sorted(platforms) for t in platforms[s]]
+    content = dict(files=files, platforms=listed) if platforms else dict(files=files)
+    text = json.dumps(content, indent=2, sort_keys=True) + '\n'
     before = ''
     if os.path.exists(manifest):
         with open(manifest) as f:
@@ -124,7 +179,7 @@ def main():
         with open(tmp, 'w') as f:
             f.write(text)
         os.rename(tmp, manifest)
-    result = dict(changed=changed, files=files, manifest=manifest)
+    result = dict(changed=changed, files=files, platforms=listed, manifest=manifest)
     if module._diff:
         try:
             old = [f['file'] for f in json.loads(before)['files']] if before else []

@@ -11,8 +11,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 
 
-def bundle(collections_path, extra_vars):
-    run = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', os.path.join(REPO, 'playbooks', 'bundle.yml'),
+def bundle(collections_path, extra_vars, inventory='localhost,'):
+    run = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(REPO, 'playbooks', 'bundle.yml'),
                           '-e', json.dumps(extra_vars)], capture_output=True, text=True, check=False,
                          env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR='1',
                                   ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0'))
@@ -52,11 +52,77 @@ def test_a_missing_bundle_dir_variable_is_named(collections_path):
     assert 'pypi_bundle_dir must name the bundle directory' in run.stdout
 
 
-def test_sdists_with_another_python_are_refused_by_name(collections_path, tmp_path):
+BOOKWORM = {'python': '3.11', 'arch': 'x86_64', 'libc': 'glibc', 'libc_version': '2.36'}
+TRIXIE = {'python': '3.13', 'arch': 'x86_64', 'libc': 'glibc', 'libc_version': '2.41'}
+
+
+def test_one_bundle_holds_a_wheel_for_each_platform_and_says_which(collections_path, tmp_path):
+    extra = {'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['jmespath', 'markupsafe'],
+             'pypi_bundle_server_enabled': False, 'pypi_mirror_client_platforms': [BOOKWORM, TRIXIE]}
+    run, changed, failed = bundle(collections_path, extra)
+    assert failed == 0, run.stdout
+    manifest = json.loads((tmp_path / 'bundle' / 'manifest.json').read_text())
+    assert [p['name'] for p in manifest['platforms']] == ['cp311-manylinux_2_36_x86_64', 'cp313-manylinux_2_41_x86_64']
+    served = dict((f['file'], f['platforms']) for f in manifest['files'])
+    markupsafe = sorted(f for f in served if f.startswith('markupsafe-'))
+    assert [f.split('-')[2] for f in markupsafe] == ['cp311', 'cp313']
+    assert served[markupsafe[0]] == ['cp311-manylinux_2_36_x86_64']
+    assert served[markupsafe[1]] == ['cp313-manylinux_2_41_x86_64']
+    [jmespath] = [f for f in served if f.startswith('jmespath-')]
+    assert served[jmespath] == ['cp311-manylinux_2_36_x86_64', 'cp313-manylinux_2_41_x86_64']
+    again, changed, failed = bundle(collections_path, extra)
+    assert (changed, failed) == (0, 0), again.stdout
+
+
+def test_no_bundle_hosts_means_this_machines_own_platform(collections_path, tmp_path):
     run, _changed, failed = bundle(collections_path, {
-        'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['netaddr'],
-        'pypi_mirror_client_python_versions': ['3.12'], 'pypi_bundle_allow_sdist': True, 'pypi_bundle_server_enabled': False})
+        'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['markupsafe'], 'pypi_bundle_server_enabled': False})
+    assert failed == 0, run.stdout
+    own = 'cp%d%d-manylinux_2_' % sys.version_info[:2]
+    [platform] = json.loads((tmp_path / 'bundle' / 'manifest.json').read_text())['platforms']
+    assert platform['name'].startswith(own) and platform['hosts'] == ['this machine']
+
+
+def test_a_requirement_with_no_wheel_for_a_platform_names_both(collections_path, tmp_path):
+    run, _changed, failed = bundle(collections_path, {
+        'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['pyyaml==6.0.1'],
+        'pypi_bundle_server_enabled': False, 'pypi_mirror_client_platforms': [BOOKWORM, TRIXIE]})
     assert failed == 1
-    assert ("pypi_bundle_allow_sdist needs this machine's own Python and platform: pip can only choose wheels for "
-            "pypi_bundle_python_versions and pypi_bundle_platforms") in ' '.join(run.stdout.split())
+    assert 'no wheel of pyyaml==6.0.1 for platform cp313-manylinux_2_41_x86_64:' in ' '.join(run.stdout.split())
+    assert not (tmp_path / 'bundle' / 'manifest.json').exists()
+
+
+def test_allow_sdist_builds_a_pure_wheel_that_serves_every_platform(collections_path, tmp_path):
+    extra = {'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['pyramid-chameleon'],
+             'pypi_bundle_server_enabled': False, 'pypi_mirror_client_platforms': [BOOKWORM, TRIXIE]}
+    run, _changed, failed = bundle(collections_path, extra)
+    assert failed == 1
+    assert 'no wheel of pyramid-chameleon for platform cp311-manylinux_2_36_x86_64:' in ' '.join(run.stdout.split())
+    run, _changed, failed = bundle(collections_path, dict(extra, pypi_bundle_allow_sdist=True))
+    assert failed == 0, run.stdout
+    served = dict((f['file'], f['platforms']) for f in json.loads((tmp_path / 'bundle' / 'manifest.json').read_text())['files'])
+    assert served['pyramid_chameleon-0.3-py3-none-any.whl'] == ['cp311-manylinux_2_36_x86_64', 'cp313-manylinux_2_41_x86_64']
+
+
+def test_a_host_that_cannot_be_reached_is_named(collections_path, tmp_path):
+    inventory = tmp_path / 'inventory.json'
+    inventory.write_text(json.dumps({'pypi_mirror_clients': {'hosts': {'far-node': {
+        'ansible_host': '192.0.2.7', 'ansible_user': 'root', 'ansible_ssh_common_args': '-o ConnectTimeout=3'}}}}))
+    run, _changed, failed = bundle(collections_path, {
+        'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['netaddr'], 'pypi_bundle_server_enabled': False},
+        inventory=str(inventory))
+    assert failed == 1
+    text = ' '.join(run.stdout.split())
+    assert 'pypi_bundle could not read the platform of far-node' in text
+    assert 'set pypi_bundle_platforms (pypi_mirror_client_platforms with playbooks/bundle.yml)' in text
+    assert not (tmp_path / 'bundle').exists()
+
+
+def test_a_platform_without_its_c_library_is_refused_by_name(collections_path, tmp_path):
+    run, _changed, failed = bundle(collections_path, {
+        'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['netaddr'], 'pypi_bundle_server_enabled': False,
+        'pypi_mirror_client_platforms': [{'python': '3.11', 'arch': 'x86_64', 'libc': 'uclibc', 'libc_version': '1.0'}]})
+    assert failed == 1
+    text = ' '.join(run.stdout.split())
+    assert 'pypi_bundle_platforms' in text and 'uclibc' in text
     assert not (tmp_path / 'bundle').exists()

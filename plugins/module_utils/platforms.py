@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, airgap.pypi_mirror contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Where a wheel can be installed: a host's platform (Python, CPU, C library), the wheel tags it accepts,
+and whether a wheel's file name fits them. The rules follow the packaging library's tag order."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import platform
+import re
+import subprocess
+import sys
+
+IMPLEMENTATIONS = {'cpython': 'cp', 'pypy': 'pp'}
+LIBCS = ('glibc', 'musl')
+# manylinux tags from before PEP 600, each the alias of a glibc version.
+_LEGACY_MANYLINUX = {17: 'manylinux2014', 12: 'manylinux2010', 5: 'manylinux1'}
+_OLDEST_GLIBC_MINOR = {'x86_64': 5, 'i686': 5}
+
+
+class PlatformError(Exception):
+    """A platform description that names no real platform; the message names the field."""
+
+
+def _version_pair(text, field):
+    match = re.match(r'^(\d+)\.(\d+)', str(text))
+    if not match:
+        raise PlatformError("%s '%s' must be a version like 3.11" % (field, text))
+    return int(match.group(1)), int(match.group(2))
+
+
+def normalize(target):
+    """A platform dict with every field checked: python, implementation, arch, libc, libc_version."""
+    python = '%d.%d' % _version_pair(target.get('python', ''), 'python')
+    implementation = target.get('implementation') or 'cp'
+    if implementation not in IMPLEMENTATIONS.values():
+        raise PlatformError("implementation '%s' must be one of %s" % (implementation, ', '.join(sorted(IMPLEMENTATIONS.values()))))
+    arch = target.get('arch') or ''
+    if not re.match(r'^[a-z0-9_]+$', arch):
+        raise PlatformError("arch '%s' must be a CPU architecture like x86_64 or aarch64" % arch)
+    libc = target.get('libc') or ''
+    if libc not in LIBCS:
+        raise PlatformError("libc '%s' must be glibc or musl" % libc)
+    libc_version = '%d.%d' % _version_pair(target.get('libc_version', ''), 'libc_version')
+    return dict(python=python, implementation=implementation, arch=arch, libc=libc, libc_version=libc_version)
+
+
+def platform_tags(target):
+    """The platform tags a host of this platform accepts, most specific first."""
+    major, minor = _version_pair(target['libc_version'], 'libc_version')
+    arch = target['arch']
+    tags = []
+    if target['libc'] == 'musl':
+        for m in range(minor, -1, -1):
+            tags.append('musllinux_%d_%d_%s' % (major, m, arch))
+        return tags
+    for m in range(minor, _OLDEST_GLIBC_MINOR.get(arch, 17) - 1, -1):
+        tags.append('manylinux_%d_%d_%s' % (major, m, arch))
+        legacy = _LEGACY_MANYLINUX.get(m) if major == 2 else None
+        if legacy and (legacy == 'manylinux2014' or arch in ('x86_64', 'i686')):
+            tags.append('%s_%s' % (legacy, arch))
+    return tags
+
+
+def name(target):
+    """The platform's short name: its interpreter tag and its most specific platform tag."""
+    return '%s%s-%s' % (target['implementation'], target['python'].replace('.', ''), platform_tags(target)[0])
+
+
+def _accepts(target, py, abi):
+    """Whether TARGET's Python accepts a wheel built for interpreter tag PY and ABI tag ABI."""
+    major, minor = _version_pair(target['python'], 'python')
+    own = '%s%d%d' % (target['implementation'], major, minor)
+    if py == own:
+        return abi in (own, 'none') or (abi == 'abi3' and target['implementation'] == 'cp')
+    older_cpython = ['cp%d%d' % (major, m) for m in range(2, minor)]
+    if py in older_cpython:
+        # The stable ABI: a wheel for CPython 3.W and abi3 serves every later CPython 3.
+        return abi == 'abi3' and target['implementation'] == 'cp'
+    generic = ['py%d' % major] + ['py%d%d' % (major, m) for m in range(minor + 1)]
+    return py in generic and abi == 'none'
+
+
+def wheel_fits(filename, target):
+    """Whether the wheel FILENAME installs on TARGET; an sdist fits everywhere pip can build it."""
+    if not filename.endswith('.whl'):
+        return True
+    parts = filename[:-4].split('-')
+    if len(parts) < 5:
+        return False
+    pythons, abis, plats = (p.split('.') for p in parts[-3:])
+    accepted = set(platform_tags(target)) | set(['any'])
+    return (any(plat in accepted for plat in plats)
+            and any(_accepts(target, py, abi) for py in pythons for abi in abis))
+
+
+def detect(python_executable=None):
+    """This host's platform, read with the standard library (glibc from confstr, musl from its loader)."""
+    impl = IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)
+    arch = platform.machine().lower()
+    if arch in ('x86_64', 'amd64') and sys.maxsize <= 2 ** 32:
+        arch = 'i686'
+    elif arch == 'amd64':
+        arch = 'x86_64'
+    elif arch == 'arm64':
+        arch = 'aarch64'
+    libc, libc_version = '', ''
+    try:
+        gnu = os.confstr('CS_GNU_LIBC_VERSION') or ''
+    except (AttributeError, ValueError, OSError):
+        gnu = ''
+    if gnu.startswith('glibc '):
+        libc, libc_version = 'glibc', gnu.split()[1]
+    else:
+        loaders = sorted(p for p in os.listdir('/lib') if p.startswith('ld-musl-')) if os.path.isdir('/lib') else []
+        if loaders:
+            proc = subprocess.run([os.path.join('/lib', loaders[0])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  check=False)
+            match = re.search(br'Version (\d+\.\d+)', proc.stderr)
+            if match:
+                libc, libc_version = 'musl', match.group(1).decode()
+    return dict(python='%d.%d' % sys.version_info[:2], implementation=impl, arch=arch, libc=libc,
+                libc_version=libc_version, python_executable=python_executable or sys.executable)

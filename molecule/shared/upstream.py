@@ -4,6 +4,8 @@
     upstream.py build WHEELS TREE            make a PEP 503 tree (TREE/simple/...) of the files in WHEELS
     upstream.py start TREE ADDRESS PORT PIDFILE   serve TREE on ADDRESS:PORT in the background
     upstream.py stop PIDFILE                 stop the server started with that PID file
+    upstream.py silent ADDRESS PORT PIDFILE  in the background, accept connections on ADDRESS:PORT and never answer
+    upstream.py wheel DIR NAME VERSION       write a small pure-Python wheel NAME==VERSION into DIR
 
 Standard library only.
 """
@@ -14,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,14 +52,31 @@ def build(wheels, tree):
 def is_ours(pid):
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return b'http.server' in f.read()
+            cmdline = f.read()
+        return b'http.server' in cmdline or b'upstream.py\0listen-silently' in cmdline
     except OSError:
         return False
 
 
 def start(tree, address, port, pidfile):
+    background([sys.executable, '-m', 'http.server', '--bind', address, '--directory', tree, port], pidfile)
+
+
+def silent(address, port, pidfile):
+    background([sys.executable, os.path.abspath(__file__), 'listen-silently', address, port], pidfile)
+
+
+def listen_silently(address, port):
+    """An upstream that takes the connection and never answers: a firewall that drops, a hung proxy."""
+    listener = socket.create_server((address, int(port)))
+    held = []
+    while True:
+        held.append(listener.accept()[0])
+
+
+def background(argv, pidfile):
     log = open(pidfile + '.log', 'ab')
-    proc = subprocess.Popen([sys.executable, '-m', 'http.server', '--bind', address, '--directory', tree, port],
+    proc = subprocess.Popen(argv,
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     time.sleep(0.5)
     if proc.poll() is not None:
@@ -75,8 +95,16 @@ def stop(pidfile):
     os.remove(pidfile)
 
 
+def wheel(directory, name, version):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'tests', 'lib'))
+    from devpitest import make_wheel  # pylint: disable=import-outside-toplevel
+    os.makedirs(directory, exist_ok=True)
+    print(make_wheel(directory, name, version, payload=('%s %s' % (name, version)).encode()))
+
+
 def main(argv):
-    commands = {'build': (build, 2), 'start': (start, 4), 'stop': (stop, 1)}
+    commands = {'build': (build, 2), 'start': (start, 4), 'stop': (stop, 1), 'wheel': (wheel, 3),
+                'silent': (silent, 3), 'listen-silently': (listen_silently, 2)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         raise SystemExit(__doc__)
     commands[argv[1]][0](*argv[2:])

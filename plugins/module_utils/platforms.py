@@ -93,9 +93,17 @@ def wheel_fits(filename, target):
     if len(parts) < 5:
         return False
     pythons, abis, plats = (p.split('.') for p in parts[-3:])
-    accepted = set(platform_tags(target)) | set(['any'])
-    return (any(plat in accepted for plat in plats)
-            and any(_accepts(target, py, abi) for py in pythons for abi in abis))
+    major = target['python'].split('.')[0]
+    accepted = set(platform_tags(target))
+    for plat in plats:
+        for py in pythons:
+            for abi in abis:
+                # A wheel for any platform is pure Python: pip takes it with a generic pyX tag only.
+                if plat == 'any' and abi == 'none' and re.match(r'^py%s\d*$' % major, py) and _accepts(target, py, abi):
+                    return True
+                if plat in accepted and _accepts(target, py, abi):
+                    return True
+    return False
 
 
 def detect(python_executable=None):

@@ -36,6 +36,8 @@ options:
       - For each section, the platforms its files are for (entries as M(airgap.pypi_mirror.bundle_download) takes them).
       - The manifest then lists these platforms, and for each file the names of the platforms of its section it
         installs on (an sdist fits them all; a file that fits none is left from an earlier platform set).
+      - Empty keeps the platforms the manifest already lists, so adding a file and writing the manifest again
+        keeps the record.
     type: dict
     default: {}
 attributes:
@@ -129,6 +131,18 @@ def section_platforms(module):
     return result
 
 
+def recorded_platforms(text):
+    """The platforms an existing manifest lists, by section, so a refresh without platforms keeps them."""
+    try:
+        listed = json.loads(text).get('platforms', []) if text else []
+    except (ValueError, AttributeError):
+        return {}
+    result = {}
+    for p in listed:
+        result.setdefault(p.get('section'), []).append(dict((k, p.get(k)) for k in FIELDS + ('hosts',)))
+    return result
+
+
 def entries(path, sections, platforms):
     files = []
     for section in sections:
@@ -161,6 +175,12 @@ def main():
     if not os.path.isdir(path):
         module.fail_json(msg='path %s is not a directory' % path)
     manifest = os.path.join(path, 'manifest.json')
+    before = ''
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            before = f.read()
+    if not module.params['platforms']:
+        module.params['platforms'] = recorded_platforms(before)
     platforms = section_platforms(module)
     try:
         files = entries(path, module.params['sections'], platforms)
@@ -169,10 +189,6 @@ def main():
     listed = [dict((k, t[k]) for k in FIELDS + ('name', 'section', 'hosts')) for s in sorted(platforms) for t in platforms[s]]
     content = dict(files=files, platforms=listed) if platforms else dict(files=files)
     text = json.dumps(content, indent=2, sort_keys=True) + '\n'
-    before = ''
-    if os.path.exists(manifest):
-        with open(manifest) as f:
-            before = f.read()
     changed = before != text
     if changed and not module.check_mode:
         tmp = manifest + '.tmp'

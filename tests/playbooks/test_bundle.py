@@ -73,6 +73,13 @@ def test_one_bundle_holds_a_wheel_for_each_platform_and_says_which(collections_p
     assert served[jmespath] == ['cp311-manylinux_2_36_x86_64', 'cp313-manylinux_2_41_x86_64']
     again, changed, failed = bundle(collections_path, extra)
     assert (changed, failed) == (0, 0), again.stdout
+    # Writing the manifest again without platforms, as after adding a file by hand, keeps the record.
+    refresh = subprocess.run([os.path.join(BIN, 'ansible'), 'localhost', '-m', 'airgap.pypi_mirror.bundle_manifest',
+                              '-a', 'path=%s' % (tmp_path / 'bundle')], capture_output=True, text=True, check=False,
+                             env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR='1',
+                                      ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0'))
+    assert 'localhost | SUCCESS' in refresh.stdout, refresh.stdout + refresh.stderr
+    assert json.loads((tmp_path / 'bundle' / 'manifest.json').read_text()) == manifest
 
 
 def test_no_bundle_hosts_means_this_machines_own_platform(collections_path, tmp_path):

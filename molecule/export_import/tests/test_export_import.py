@@ -73,7 +73,7 @@ def test_a_tarball_whose_sha256_does_not_match_is_refused(admin2, tmp_path):
     run, _ = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_hosts': 'new_mirror',
                                                           'pypi_mirror_import_file': str(tampered)}))
     assert run.returncode != 0
-    assert 'devpi_server_import_file %s is refused: its sha256 is' % tampered in flat(run.stdout)
+    assert 'devpi_server_import_file %s is refused: its sha256 is' % tampered in flat(run.stdout + run.stderr)
     assert not admin2.file('/opt/devpi').exists and not admin2.file('/var/lib/devpi').exists
 
 
@@ -98,7 +98,7 @@ def test_importing_into_a_serverdir_with_data_fails_and_changes_nothing(admin1):
     run, _ = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_file': tarball}))
     assert run.returncode != 0
     assert ('devpi_server_serverdir /var/lib/devpi on admin1 already holds devpi data, and devpi-import only fills '
-            'a fresh serverdir: nothing was changed') in flat(run.stdout)
+            'a fresh serverdir: nothing was changed') in flat(run.stdout + run.stderr)
     assert (admin1.run(FILES).stdout, admin1.run('systemctl show -p MainPID --value devpi').stdout) == before
     assert not admin1.file('/var/lib/devpi/.pypi_mirror-import').exists
 

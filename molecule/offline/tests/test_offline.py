@@ -91,7 +91,7 @@ def test_site_while_online_names_the_missing_upstream_and_changes_nothing(admin)
     before = admin.run('sha256sum %s' % CONFIG).stdout
     run, _ = site()
     assert run.returncode != 0
-    text = flat(run.stdout)
+    text = flat(run.stdout + run.stderr)
     assert ("root/pypi's upstream http://10.231.13.1:8099/simple/ (devpi_server_mirror_url) does not answer from admin"
             in text), text[-3000:]
     assert 'set devpi_server_offline_mode: true' in text

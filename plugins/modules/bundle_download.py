@@ -98,7 +98,7 @@ attributes:
     description: No diff; RV(platforms) lists the files of each platform.
     support: none
 notes:
-  - Runs where pip can reach a package index: the online side.
+  - Runs on the online side, where pip reaches a package index.
 seealso:
   - module: airgap.pypi_mirror.python_platform_facts
   - module: airgap.pypi_mirror.bundle_manifest

@@ -22,8 +22,9 @@ def test_the_facts_name_this_pythons_platform(facts):
     assert facts['python'] == '%d.%d' % sys.version_info[:2]
     assert facts['implementation'] == 'cp'
     assert facts['libc'] == 'glibc' and facts['libc_version'] == os.confstr('CS_GNU_LIBC_VERSION').split()[1]
-    assert facts['name'] == 'cp%d%d-manylinux_%s_%s' % (sys.version_info[0], sys.version_info[1],
-                                                         facts['libc_version'].replace('.', '_'), facts['arch'])
+    expected = 'cp%d%d-manylinux_%s_%s' % (sys.version_info[0], sys.version_info[1], facts['libc_version'].replace('.', '_'),
+                                           facts['arch'])
+    assert facts['name'] == expected
 
 
 def test_the_platform_tags_are_the_ones_pip_accepts_here_in_pips_order(facts):

@@ -70,8 +70,8 @@ def test_a_tarball_whose_sha256_does_not_match_is_refused(admin2, tmp_path):
     with open(str(tampered), 'ab') as f:
         f.write(b'\0')
     shutil.copyfile(tarball + '.sha256', str(tampered) + '.sha256')
-    run, _ = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_hosts': 'new_mirror',
-                                                          'pypi_mirror_import_file': str(tampered)}))
+    run = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_hosts': 'new_mirror',
+                                                       'pypi_mirror_import_file': str(tampered)}))[0]
     assert run.returncode != 0
     assert 'devpi_server_import_file %s is refused: its sha256 is' % tampered in flat(run.stdout + run.stderr)
     assert not admin2.file('/opt/devpi').exists and not admin2.file('/var/lib/devpi').exists
@@ -95,7 +95,7 @@ def test_import_on_admin2_holds_every_index_and_file_of_admin1(admin1, admin2):
 def test_importing_into_a_serverdir_with_data_fails_and_changes_nothing(admin1):
     [tarball] = tarballs()
     before = (admin1.run(FILES).stdout, admin1.run('systemctl show -p MainPID --value devpi').stdout)
-    run, _ = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_file': tarball}))
+    run = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_file': tarball}))[0]
     assert run.returncode != 0
     assert ('devpi_server_serverdir /var/lib/devpi on admin1 already holds devpi data, and devpi-import only fills '
             'a fresh serverdir: nothing was changed') in flat(run.stdout + run.stderr)
@@ -104,8 +104,8 @@ def test_importing_into_a_serverdir_with_data_fails_and_changes_nothing(admin1):
 
 
 def test_the_node_installs_from_admin2(host):
-    run, _ = run_playbook('site.yml', '--limit', 'node1',
-                          '-e', json.dumps({'pypi_mirror_url': 'http://10.231.15.11:3141/root/prod/+simple/'}))
+    run = run_playbook('site.yml', '--limit', 'node1',
+                       '-e', json.dumps({'pypi_mirror_url': 'http://10.231.15.11:3141/root/prod/+simple/'}))[0]
     assert run.returncode == 0, run.stdout[-3000:]
     assert 'index-url = http://10.231.15.11:3141/root/prod/+simple/' in host.file('/etc/pip.conf').content_string
     result = pip_install(host, 'netaddr cryptography')

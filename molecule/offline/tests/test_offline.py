@@ -59,7 +59,7 @@ def cached_files(admin, project):
 
 def test_online_the_node_installs_through_the_chain_and_the_mirror_keeps_the_file(host, admin):
     assert cached_files(admin, 'six') == []
-    result, _ = pip_install(host, 'six')
+    result = pip_install(host, 'six')[0]
     assert 'Successfully installed six' in result.stdout, result.stdout + result.stderr
     assert '/root/pypi/' in result.stdout
     assert len(cached_files(admin, 'six')) == 1
@@ -83,13 +83,13 @@ def test_upstream_gone_while_online_a_new_project_fails_at_once_and_the_cached_o
     # devpi names the upstream URL, or for a silent one may name its request timeout instead.
     assert ("status on GET URL('http://10.231.13.1:8099/simple/idna/')" in journal
             or "timeout after 5 seconds while getting data for 'idna'" in journal)
-    result, _ = pip_install(host, 'six')
+    result = pip_install(host, 'six')[0]
     assert 'Successfully installed six' in result.stdout
 
 
 def test_site_while_online_names_the_missing_upstream_and_changes_nothing(admin):
     before = admin.run('sha256sum %s' % CONFIG).stdout
-    run, _ = site()
+    run = site()[0]
     assert run.returncode != 0
     text = flat(run.stdout + run.stderr)
     assert ("root/pypi's upstream http://10.231.13.1:8099/simple/ (devpi_server_mirror_url) does not answer from admin"
@@ -104,7 +104,7 @@ def test_offline_the_cached_project_installs_and_an_uncached_one_fails_at_once(h
     assert run.returncode == 0, run.stdout[-3000:]
     assert changed['admin'] > 0
     assert 'offline-mode: true' in admin.file(CONFIG).content_string
-    result, _ = pip_install(host, 'six')
+    result = pip_install(host, 'six')[0]
     assert 'Successfully installed six' in result.stdout, result.stdout + result.stderr
     result, seconds = pip_install(host, 'idna')
     assert result.rc != 0
@@ -120,6 +120,6 @@ def test_back_online_is_one_variable(host, admin):
     assert run.returncode == 0, run.stdout[-3000:]
     assert changed['admin'] > 0
     assert 'offline-mode' not in admin.file(CONFIG).content_string
-    result, _ = pip_install(host, 'idna')
+    result = pip_install(host, 'idna')[0]
     assert 'Successfully installed idna' in result.stdout, result.stdout + result.stderr
     assert len(cached_files(admin, 'idna')) == 1

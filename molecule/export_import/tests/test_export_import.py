@@ -24,12 +24,12 @@ INDEXES = ("python3 -c \"import urllib.request as u, json\n"
            "print(json.dumps(dict((n + '/' + i, c) for n, user in get('/').items() for i, c in user['indexes'].items()), sort_keys=True))\"")
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def admin1(host):
     return host.get_host('ansible://admin1', ansible_inventory=INVENTORY)
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def admin2(host):
     return host.get_host('ansible://admin2', ansible_inventory=INVENTORY)
 
@@ -49,7 +49,7 @@ def test_the_mirror_caches_what_a_node_installs_through_the_chain(host, admin1):
     assert '/root/pypi/' in admin1.run(FILES).stdout
 
 
-def test_export_writes_a_tarball_with_its_sha256_and_once_per_change():
+def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
     run, changed = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
     assert run.returncode == 0, run.stdout[-3000:]
     assert changed['admin1'] > 0
@@ -61,6 +61,7 @@ def test_export_writes_a_tarball_with_its_sha256_and_once_per_change():
     again, changed = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
     assert again.returncode == 0 and changed == {'admin1': 0}
     assert tarballs() == [tarball]
+    assert admin1.run('ls -d /var/tmp/devpi-export-* 2>/dev/null').stdout == ''
 
 
 def test_a_tarball_whose_sha256_does_not_match_is_refused(admin2, tmp_path):

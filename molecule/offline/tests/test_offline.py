@@ -40,7 +40,7 @@ def site(*args):
     return run_playbook('site.yml', *args)
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def admin(host):
     return host.get_host('ansible://admin', ansible_inventory=INVENTORY)
 

@@ -82,6 +82,16 @@ def test_one_bundle_holds_a_wheel_for_each_platform_and_says_which(collections_p
     assert json.loads((tmp_path / 'bundle' / 'manifest.json').read_text()) == manifest
 
 
+def test_a_musl_platform_gets_musllinux_wheels(collections_path, tmp_path):
+    alpine = {'python': '3.12', 'arch': 'x86_64', 'libc': 'musl', 'libc_version': '1.2'}
+    run, _changed, failed = bundle(collections_path, {
+        'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['markupsafe'],
+        'pypi_bundle_server_enabled': False, 'pypi_mirror_client_platforms': [alpine]})
+    assert failed == 0, run.stdout
+    [entry] = json.loads((tmp_path / 'bundle' / 'manifest.json').read_text())['files']
+    assert '-cp312-cp312-musllinux_1_' in entry['file'] and entry['platforms'] == ['cp312-musllinux_1_2_x86_64']
+
+
 def test_no_bundle_hosts_means_this_machines_own_platform(collections_path, tmp_path):
     run, _changed, failed = bundle(collections_path, {
         'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['markupsafe'], 'pypi_bundle_server_enabled': False})

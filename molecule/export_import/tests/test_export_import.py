@@ -51,7 +51,7 @@ def test_the_mirror_caches_what_a_node_installs_through_the_chain(host, admin1):
 
 def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
     run, changed = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert changed['admin1'] > 0
     [tarball] = tarballs()
     assert re.match(r'admin1-devpi-export-serial\d+\.tar\.gz$', os.path.basename(tarball))
@@ -82,7 +82,7 @@ def test_import_on_admin2_holds_every_index_and_file_of_admin1(admin1, admin2):
     [tarball] = tarballs()
     args = ('-e', json.dumps({'pypi_mirror_import_hosts': 'new_mirror', 'pypi_mirror_import_file': tarball}))
     run, changed = run_playbook('import.yml', *args)
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert changed['admin2'] > 0
     assert admin2.service('devpi.service').is_running
     files = admin1.run(FILES).stdout
@@ -107,7 +107,7 @@ def test_importing_into_a_serverdir_with_data_fails_and_changes_nothing(admin1):
 def test_the_node_installs_from_admin2(host):
     run = run_playbook('site.yml', '--limit', 'node1',
                        '-e', json.dumps({'pypi_mirror_url': 'http://10.231.15.11:3141/root/prod/+simple/'}))[0]
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert 'index-url = http://10.231.15.11:3141/root/prod/+simple/' in host.file('/etc/pip.conf').content_string
     result = pip_install(host, 'netaddr cryptography')
     assert result.rc == 0, result.stdout + result.stderr

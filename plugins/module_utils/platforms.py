@@ -49,6 +49,24 @@ def normalize(target):
     return dict(python=python, implementation=implementation, arch=arch, libc=libc, libc_version=libc_version)
 
 
+def merge(entries):
+    """The distinct platforms of ENTRIES, normalized and named, in the order given; the hosts of equal
+    platforms are joined. Raises PlatformError naming the field and the hosts of a bad entry."""
+    merged = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise PlatformError("'%s' must be a dict with python, arch, libc and libc_version" % (entry,))
+        hosts = list(entry.get('hosts') or [])
+        try:
+            target = normalize(entry)
+        except PlatformError as e:
+            raise PlatformError('%s (hosts: %s)' % (e, ', '.join(hosts) or 'none named'))
+        target['name'] = name(target)
+        known = merged.setdefault(target['name'], dict(target, hosts=[]))
+        known['hosts'] = sorted(set(known['hosts']) | set(hosts))
+    return list(merged.values())
+
+
 def platform_tags(target):
     """The platform tags a host of this platform accepts, most specific first."""
     major, minor = _version_pair(target['libc_version'], 'libc_version')

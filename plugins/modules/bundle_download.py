@@ -158,8 +158,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
     PlatformError,
-    name as platform_name,
-    normalize,
+    merge,
     platform_tags,
 )
 
@@ -169,16 +168,10 @@ PROJECT = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*')
 
 def distinct(module):
     """The platforms, normalized and merged by name, in the order given."""
-    targets = {}
-    for entry in module.params['platforms']:
-        try:
-            target = normalize(entry)
-        except PlatformError as e:
-            module.fail_json(msg='platforms: %s (hosts: %s)' % (e, ', '.join(entry.get('hosts') or []) or 'none named'))
-        target['name'] = platform_name(target)
-        merged = targets.setdefault(target['name'], dict(target, hosts=[]))
-        merged['hosts'] = sorted(set(merged['hosts']) | set(entry.get('hosts') or []))
-    return list(targets.values())
+    try:
+        return merge(module.params['platforms'])
+    except PlatformError as e:
+        module.fail_json(msg='platforms: %s' % e)
 
 
 def errors(text):

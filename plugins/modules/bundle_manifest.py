@@ -106,8 +106,7 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution im
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
     PlatformError,
-    name as platform_name,
-    normalize,
+    merge,
     wheel_fits,
 )
 
@@ -118,16 +117,10 @@ def section_platforms(module):
     """{section: [platform]} from the platforms option, normalized, merged by name."""
     result = {}
     for section, entries_ in sorted(module.params['platforms'].items()):
-        merged = {}
-        for entry in entries_ or []:
-            try:
-                target = normalize(entry)
-            except (PlatformError, AttributeError) as e:
-                module.fail_json(msg='platforms.%s: %s' % (section, e))
-            target['name'] = platform_name(target)
-            known = merged.setdefault(target['name'], dict(target, section=section, hosts=[]))
-            known['hosts'] = sorted(set(known['hosts']) | set(entry.get('hosts') or []))
-        result[section] = list(merged.values())
+        try:
+            result[section] = [dict(t, section=section) for t in merge(entries_ or [])]
+        except PlatformError as e:
+            module.fail_json(msg='platforms.%s: %s' % (section, e))
     return result
 
 

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 
@@ -136,11 +138,16 @@ def test_a_host_that_cannot_be_reached_is_named(collections_path, tmp_path):
     assert not (tmp_path / 'bundle').exists()
 
 
-def test_a_platform_without_its_c_library_is_refused_by_name(collections_path, tmp_path):
+@pytest.mark.parametrize('platform, message', [
+    ({'python': '3.11', 'arch': 'x86_64', 'libc': 'uclibc', 'libc_version': '1.0'}, 'uclibc'),
+    ({'python': 'three', 'arch': 'x86_64', 'libc': 'glibc', 'libc_version': '2.36'},
+     "platforms: python 'three' must be a version like 3.11 (hosts: none named)"),
+])
+def test_a_bad_platform_is_refused_by_name(collections_path, tmp_path, platform, message):
     run, _changed, failed = bundle(collections_path, {
         'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['netaddr'], 'pypi_bundle_server_enabled': False,
-        'pypi_mirror_client_platforms': [{'python': '3.11', 'arch': 'x86_64', 'libc': 'uclibc', 'libc_version': '1.0'}]})
+        'pypi_mirror_client_platforms': [platform]})
     assert failed == 1
     text = ' '.join(run.stdout.split())
-    assert 'pypi_bundle_platforms' in text and 'uclibc' in text
-    assert not (tmp_path / 'bundle').exists()
+    assert message in text
+    assert not (tmp_path / 'bundle' / 'packages').exists() or not os.listdir(str(tmp_path / 'bundle' / 'packages'))

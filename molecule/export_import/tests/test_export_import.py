@@ -55,6 +55,7 @@ def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
     assert changed['admin1'] > 0
     [tarball] = tarballs()
     assert re.match(r'admin1-devpi-export-serial\d+\.tar\.gz$', os.path.basename(tarball))
+    assert os.stat(tarball).st_mode & 0o777 == 0o600
     check = subprocess.run(['sha256sum', '--check', os.path.basename(tarball) + '.sha256'], cwd=EXPORT_DIR,
                            capture_output=True, text=True, check=False)
     assert check.stdout.strip() == os.path.basename(tarball) + ': OK'

@@ -111,20 +111,17 @@ def wheel_fits(filename, target):
     if len(parts) < 5:
         return False
     pythons, abis, plats = (p.split('.') for p in parts[-3:])
-    major = target['python'].split('.')[0]
     accepted = set(platform_tags(target))
     for plat in plats:
         for py in pythons:
             for abi in abis:
                 # A wheel for any platform is pure Python: pip takes it with a generic pyX tag only.
-                if plat == 'any' and abi == 'none' and re.match(r'^py%s\d*$' % major, py) and _accepts(target, py, abi):
-                    return True
-                if plat in accepted and _accepts(target, py, abi):
+                if (plat in accepted or plat == 'any' and py.startswith('py')) and _accepts(target, py, abi):
                     return True
     return False
 
 
-def detect(python_executable=None):
+def detect():
     """This host's platform, read with the standard library (glibc from confstr, musl from its loader)."""
     impl = IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)
     arch = platform.machine().lower()
@@ -150,4 +147,4 @@ def detect(python_executable=None):
             if match:
                 libc, libc_version = 'musl', match.group(1).decode()
     return dict(python='%d.%d' % sys.version_info[:2], implementation=impl, arch=arch, libc=libc,
-                libc_version=libc_version, python_executable=python_executable or sys.executable)
+                libc_version=libc_version, python_executable=sys.executable)

@@ -25,6 +25,8 @@ from urllib.parse import quote
 
 from ansible.module_utils.urls import Request, make_context
 
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.urls import is_http_url
+
 # devpi 7 renames stage->local and mirror->remote: the module-facing names
 # map to the server's names here and nowhere else.
 INDEX_TYPES = {
@@ -123,7 +125,7 @@ class DevpiClient:
 
     def __init__(self, url, auth_username=None, auth_password=None, validate_certs=True,
                  ca_path=None, timeout=30, wait_timeout=10):
-        if not re.match(r'^https?://[^/]+', url or ''):
+        if not is_http_url(url):
             raise DevpiError("url '%s' must be an http:// or https:// address of a devpi-server" % (url,))
         self.url = url.rstrip('/')
         self.timeout = timeout

@@ -17,6 +17,17 @@ import sys
 
 IMPLEMENTATIONS = {'cpython': 'cp', 'pypy': 'pp'}
 LIBCS = ('glibc', 'musl')
+# A platform's shape: what decides which wheels a host installs (documented by the doc fragment platform).
+FIELDS = ('python', 'implementation', 'arch', 'libc', 'libc_version')
+# The argument spec of one platform entry, as modules take it (with the hosts named in messages).
+OPTIONS = dict(
+    python=dict(type='str', required=True),
+    implementation=dict(type='str', default='cp', choices=sorted(IMPLEMENTATIONS.values())),
+    arch=dict(type='str', required=True),
+    libc=dict(type='str', required=True, choices=list(LIBCS)),
+    libc_version=dict(type='str', required=True),
+    hosts=dict(type='list', elements='str', default=[]),
+)
 # manylinux tags from before PEP 600, each the alias of a glibc version.
 _LEGACY_MANYLINUX = {17: 'manylinux2014', 12: 'manylinux2010', 5: 'manylinux1'}
 _OLDEST_GLIBC_MINOR = {'x86_64': 5, 'i686': 5}
@@ -46,7 +57,15 @@ def normalize(target):
     if libc not in LIBCS:
         raise PlatformError("libc '%s' must be glibc or musl" % libc)
     libc_version = '%d.%d' % _version_pair(target.get('libc_version', ''), 'libc_version')
-    return dict(python=python, implementation=implementation, arch=arch, libc=libc, libc_version=libc_version)
+    return dict(zip(FIELDS, (python, implementation, arch, libc, libc_version)))
+
+
+def shape(target, hosts=None):
+    """Only the platform fields of TARGET (a python_platform fact, say), with HOSTS when given."""
+    result = dict((k, target[k]) for k in FIELDS if k in target)
+    if hosts is not None:
+        result['hosts'] = list(hosts)
+    return result
 
 
 def merge(entries):

@@ -40,40 +40,6 @@ options:
     type: list
     elements: path
     default: []
-  platforms:
-    description:
-      - The platforms to download for. Entries with the same platform are downloaded once and their O(platforms[].hosts) merged.
-      - The facts of M(airgap.pypi_mirror.python_platform_facts) are such entries.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      python:
-        description: Python major.minor, such as C(3.11).
-        type: str
-        required: true
-      implementation:
-        description: C(cp) for CPython, C(pp) for PyPy.
-        type: str
-        default: cp
-      arch:
-        description: CPU architecture as wheel tags spell it (C(x86_64), C(aarch64)).
-        type: str
-        required: true
-      libc:
-        description: The C library.
-        type: str
-        choices: [glibc, musl]
-        required: true
-      libc_version:
-        description: The C library's major.minor version (C(2.36) for Debian bookworm's glibc, C(1.2) for musl 1.2).
-        type: str
-        required: true
-      hosts:
-        description: The hosts of this platform, named in messages.
-        type: list
-        elements: str
-        default: []
   allow_sdist:
     description:
       - Build a requirement that has no wheel for a platform from its sdist on this machine. Only a pure-Python
@@ -90,6 +56,8 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - airgap.pypi_mirror.platform
 attributes:
   check_mode:
     description: Downloads are not predicted; the module does not run in check mode.
@@ -117,7 +85,7 @@ EXAMPLES = r'''
   airgap.pypi_mirror.bundle_download:
     dest: /srv/bundle/packages
     requirement_files: [/srv/kubespray/requirements.txt]
-    platforms: "{{ groups['nodes'] | map('extract', hostvars, ['ansible_facts', 'python_platform']) }}"
+    platforms: "{{ groups['nodes'] | map('extract', hostvars, ['ansible_facts', 'python_platform']) | map('airgap.pypi_mirror.platform') }}"
     allow_sdist: true
 '''
 
@@ -157,6 +125,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
+    OPTIONS as PLATFORM_OPTIONS,
     PlatformError,
     merge,
     platform_tags,
@@ -245,14 +214,7 @@ def main():
             dest=dict(type='path', required=True),
             requirements=dict(type='list', elements='str', default=[]),
             requirement_files=dict(type='list', elements='path', default=[]),
-            platforms=dict(type='list', elements='dict', required=True, options=dict(
-                python=dict(type='str', required=True),
-                implementation=dict(type='str', default='cp'),
-                arch=dict(type='str', required=True),
-                libc=dict(type='str', required=True, choices=['glibc', 'musl']),
-                libc_version=dict(type='str', required=True),
-                hosts=dict(type='list', elements='str', default=[]),
-            )),
+            platforms=dict(type='list', elements='dict', required=True, options=PLATFORM_OPTIONS),
             allow_sdist=dict(type='bool', default=False),
             python=dict(type='path'),
             pip_args=dict(type='list', elements='str', default=[]),

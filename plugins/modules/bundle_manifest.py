@@ -104,13 +104,14 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution im
     sha256sum,
 )
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import MANIFEST, SECTIONS
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
+    FIELDS,
     PlatformError,
     merge,
+    shape,
     wheel_fits,
 )
-
-FIELDS = ('python', 'implementation', 'arch', 'libc', 'libc_version')
 
 
 def section_platforms(module):
@@ -132,7 +133,7 @@ def recorded_platforms(text):
         return {}
     result = {}
     for p in listed:
-        result.setdefault(p.get('section'), []).append(dict((k, p.get(k)) for k in FIELDS + ('hosts',)))
+        result.setdefault(p.get('section'), []).append(shape(p, p.get('hosts')))
     return result
 
 
@@ -159,7 +160,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
-            sections=dict(type='list', elements='str', default=['packages', 'server']),
+            sections=dict(type='list', elements='str', default=list(SECTIONS)),
             platforms=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
@@ -167,7 +168,7 @@ def main():
     path = module.params['path']
     if not os.path.isdir(path):
         module.fail_json(msg='path %s is not a directory' % path)
-    manifest = os.path.join(path, 'manifest.json')
+    manifest = os.path.join(path, MANIFEST)
     before = ''
     if os.path.exists(manifest):
         with open(manifest) as f:

@@ -161,8 +161,6 @@ diff:
   type: dict
 '''
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
@@ -174,6 +172,7 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
     run_module,
     split_index,
 )
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.urls import is_http_url
 
 COMMON_KEYS = ('volatile', 'title', 'description')
 TYPE_KEYS = {
@@ -236,7 +235,7 @@ def run(module, client):
             module.fail_json(msg='index %s is a %s index and devpi cannot change the type of an index to %s; '
                                  'delete it first (state: absent) to re-create it' % (name, index_type, params['type']))
     desired = desired_settings(module, index_type)
-    if desired.get('mirror_url') is not None and not re.match(r'^https?://', desired['mirror_url']):
+    if desired.get('mirror_url') is not None and not is_http_url(desired['mirror_url']):
         module.fail_json(msg="mirror_url '%s' must be an http:// or https:// URL" % desired['mirror_url'])
     if desired.get('bases'):
         check_bases(module, client, desired['bases'])

@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, airgap.pypi_mirror contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The bundle's layout and a platform's shape for the roles, from the module_utils that own them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import layout
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import shape
+
+
+def bundle_layout(bundle_dir):
+    if not isinstance(bundle_dir, str) or not bundle_dir:
+        raise AnsibleFilterError('bundle_layout needs the bundle directory, not %r' % (bundle_dir,))
+    return layout(bundle_dir)
+
+
+def platform(fact, hosts=None):
+    if not isinstance(fact, Mapping):
+        raise AnsibleFilterError('platform needs a dict such as the python_platform fact, not %r' % (fact,))
+    return shape(fact, hosts)
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {'bundle_layout': bundle_layout, 'platform': platform}

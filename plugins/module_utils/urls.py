@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, airgap.pypi_mirror contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Which URLs the collection accepts, written once for the modules and (through test plugins) the roles."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+_HTTP_URL = re.compile(r'^https?://[^/\s]+')
+_SIMPLE_INDEX_URL = re.compile(r'^https?://[^/\s]+/\S*\+simple/$')
+
+
+def is_http_url(url):
+    """An http:// or https:// URL with a host."""
+    return isinstance(url, str) and bool(_HTTP_URL.match(url))
+
+
+def is_simple_index_url(url):
+    """A simple index as pip takes it: an http(s) URL whose path ends with /+simple/ (devpi's index pages)."""
+    return isinstance(url, str) and bool(_SIMPLE_INDEX_URL.match(url))

@@ -96,8 +96,8 @@ def stop(pidfile):
 
 
 def wheel(directory, name, version):
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'tests', 'lib'))
-    from devpitest import make_wheel  # pylint: disable=import-outside-toplevel
+    # tests/lib is on PYTHONPATH (the prepare playbooks set it); only this command needs it.
+    from devpitest import make_wheel  # pylint: disable=import-outside-toplevel,import-error
     os.makedirs(directory, exist_ok=True)
     print(make_wheel(directory, name, version, payload=('%s %s' % (name, version)).encode()))
 

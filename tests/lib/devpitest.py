@@ -158,3 +158,10 @@ def make_sdist(directory, name, version='1.0'):
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     return path
+
+
+def pip_download(server, index, project, dest):
+    """pip, isolated from this machine's pip configuration, fetching one project from the index."""
+    return subprocess.run([sys.executable, '-m', 'pip', 'download', '--isolated', '--no-deps', '--no-cache-dir',
+                           '--disable-pip-version-check', '--index-url', '%s/%s/+simple/' % (server.url, index),
+                           '-d', str(dest), project], capture_output=True, text=True, check=False)

@@ -4,18 +4,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, 'tests', 'lib'))
-
-from devpitest import BIN, ROOT_PASSWORD, Server, free_port, make_sdist, make_wheel  # noqa: E402 pylint: disable=wrong-import-position
-
-__all__ = ['ROOT_PASSWORD', 'free_port', 'make_sdist', 'make_wheel', 'pip_download']
+from devpitest import BIN, ROOT_PASSWORD, Server
+from playbook_run import run_playbook
 
 
 @pytest.fixture(scope='session')
@@ -42,9 +37,7 @@ class Ansible:
 
     def env(self):
         env = dict(os.environ)
-        env.update(ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0',
-                   ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0',
-                   ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        env.update(ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                    ANSIBLE_LOCAL_TEMP=os.path.join(self.workdir, 'tmp'), ANSIBLE_HOME=os.path.join(self.workdir, 'home'),
                    PATH=BIN + os.pathsep + env.get('PATH', ''))
         return env
@@ -73,21 +66,25 @@ class Ansible:
         playbook = os.path.join(self.workdir, 'play-%d.yml' % self.runs)
         with open(playbook, 'w') as f:
             yaml.safe_dump(play, f)
-        cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', playbook]
-        if verbosity:
-            cmd.append('-' + 'v' * verbosity)
-        proc = subprocess.run(cmd, env=self.env(), capture_output=True, text=True, cwd=self.workdir, check=False)
-        if proc.returncode != 0 or not os.path.exists(out):
-            raise AssertionError('ansible-playbook failed (%s):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
+        args = ['-c', 'local'] + (['-' + 'v' * verbosity] if verbosity else [])
+        done = run_playbook(playbook, *args, inventory='localhost,', env=self.env(), cwd=self.workdir)
+        if done.returncode != 0 or not os.path.exists(out):
+            raise AssertionError(repr(done))
         with open(out) as f:
             result = Result(json.load(f))
-        result.output = proc.stdout + proc.stderr
+        result.output = done.stdout + done.stderr
         return result
 
 
 @pytest.fixture
 def ansible(collections_path, devpi, tmp_path):
     return Ansible(collections_path, str(tmp_path), devpi)
+
+
+@pytest.fixture(scope='module')
+def module_ansible(collections_path, devpi, tmp_path_factory):
+    """The same, shared by a test module's tests."""
+    return Ansible(collections_path, str(tmp_path_factory.mktemp('ansible')), devpi)
 
 
 _names = []
@@ -98,13 +95,6 @@ def unique(request):
     """A name no other test uses on the shared server."""
     _names.append(request.node.name)
     return 'u%d%s' % (len(_names), re.sub(r'[^a-z0-9]', '', request.node.name.lower().replace('test_', ''))[:30])
-
-
-def pip_download(server, index, project, dest):
-    """pip, isolated from this machine's pip configuration, fetching one project from the index."""
-    return subprocess.run([sys.executable, '-m', 'pip', 'download', '--isolated', '--no-deps', '--no-cache-dir',
-                           '--disable-pip-version-check', '--index-url', '%s/%s/+simple/' % (server.url, index),
-                           '-d', str(dest), project], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture

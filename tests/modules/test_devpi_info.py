@@ -4,7 +4,7 @@ import hashlib
 import os
 import threading
 
-from conftest import make_wheel
+from devpitest import make_wheel
 
 
 def test_lists_users_and_indexes(ansible, devpi, unique):

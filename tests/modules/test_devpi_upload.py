@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import make_sdist, make_wheel, pip_download
+from devpitest import make_sdist, make_wheel, pip_download
 
 
 def sha256(path):

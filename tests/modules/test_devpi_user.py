@@ -1,6 +1,6 @@
 """devpi_user against a real devpi-server: the server's state after each run."""
 
-from conftest import ROOT_PASSWORD, free_port
+from devpitest import ROOT_PASSWORD, free_port
 
 
 def test_creates_user_with_every_setting_then_changes_nothing(ansible, devpi, unique):

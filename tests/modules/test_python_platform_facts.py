@@ -12,10 +12,8 @@ SUPPORTED = list(tags.sys_tags())
 
 
 @pytest.fixture(scope='module')
-def facts(collections_path, devpi, tmp_path_factory):
-    from conftest import Ansible  # pylint: disable=import-outside-toplevel
-    runner = Ansible(collections_path, str(tmp_path_factory.mktemp('facts')), devpi)
-    return runner.run('python_platform_facts', {})['ansible_facts']['python_platform']
+def facts(module_ansible):
+    return module_ansible.run('python_platform_facts', {})['ansible_facts']['python_platform']
 
 
 def test_the_facts_name_this_pythons_platform(facts):
@@ -53,8 +51,7 @@ WHEELS = [
 
 
 @pytest.mark.parametrize('wheel', WHEELS)
-def test_a_wheel_fits_exactly_when_pip_would_install_it_here(facts, collections_path, wheel):
-    sys.path.insert(0, collections_path)
+def test_a_wheel_fits_exactly_when_pip_would_install_it_here(facts, collection_imports, wheel):
     from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import wheel_fits  # pylint: disable=import-outside-toplevel
     wheel_tags = set(tags.parse_tag('-'.join(wheel[:-4].split('-')[-3:])))
     # linux_x86_64 is this build machine's own tag: pip takes it here, a bundle for other hosts must not.

@@ -9,17 +9,14 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
+from playbook_run import BIN, QUIET, run_playbook
 
 
 def bundle(collections_path, extra_vars, inventory='localhost,'):
-    run = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(REPO, 'playbooks', 'bundle.yml'),
-                          '-e', json.dumps(extra_vars)], capture_output=True, text=True, check=False,
-                         env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR='1',
-                                  ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0'))
-    changed = re.search(r'^localhost\s+:.*?changed=(\d+).*?failed=(\d+)', run.stdout, re.M)
-    return run, int(changed.group(1)), int(changed.group(2))
+    run = run_playbook('bundle.yml', '-e', json.dumps(extra_vars), inventory=inventory,
+                       env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path))
+    assert 'localhost' in run.recap, run
+    return run, run.changed['localhost'], run.failed['localhost']
 
 
 def test_a_bundle_with_its_manifest_then_nothing_new(collections_path, tmp_path):
@@ -78,8 +75,7 @@ def test_one_bundle_holds_a_wheel_for_each_platform_and_says_which(collections_p
     # Writing the manifest again without platforms, as after adding a file by hand, keeps the record.
     refresh = subprocess.run([os.path.join(BIN, 'ansible'), 'localhost', '-m', 'airgap.pypi_mirror.bundle_manifest',
                               '-a', 'path=%s' % (tmp_path / 'bundle')], capture_output=True, text=True, check=False,
-                             env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR='1',
-                                      ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0'))
+                             env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, **QUIET))
     assert 'localhost | SUCCESS' in refresh.stdout, refresh.stdout + refresh.stderr
     assert json.loads((tmp_path / 'bundle' / 'manifest.json').read_text()) == manifest
 

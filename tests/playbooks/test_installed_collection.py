@@ -7,13 +7,11 @@ so the inventory's hosts are never contacted.
 import json
 import os
 import subprocess
-import sys
 import tarfile
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
+from playbook_run import BIN, REPO, run_playbook
 
 
 def run(cmd, env, **kwargs):
@@ -57,8 +55,7 @@ def test_the_installed_playbooks_parse(installed, tmp_path):
     inventory.write_text(json.dumps({'pypi_mirror_servers': {'hosts': {'admin': {'ansible_host': '127.0.0.1'}}},
                                      'pypi_mirror_clients': {'hosts': {'node1': {'ansible_host': '127.0.0.1'}}}}))
     for playbook in ('site', 'teardown', 'bundle', 'check'):
-        parsed = run([os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), '--syntax-check',
-                      'airgap.pypi_mirror.' + playbook], installed['env'])
+        parsed = run_playbook('airgap.pypi_mirror.' + playbook, '--syntax-check', inventory=str(inventory), env=installed['env'])
         assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
 
@@ -73,9 +70,9 @@ def check(installed, tmp_path, extra, groups=('servers', 'clients')):
     if 'clients' in groups:
         spec['pypi_mirror_clients'] = {'hosts': {'node1': {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}}}
     inventory.write_text(json.dumps(spec))
-    done = run([os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), 'airgap.pypi_mirror.check',
-                '-e', json.dumps(dict(GOOD, **extra))], installed['env'])
-    return done.returncode, ' '.join((done.stdout + done.stderr).split())
+    done = run_playbook('airgap.pypi_mirror.check', '-e', json.dumps(dict(GOOD, **extra)), inventory=str(inventory),
+                        env=installed['env'])
+    return done.returncode, done.text
 
 
 def test_good_input_passes_the_check(installed, tmp_path):

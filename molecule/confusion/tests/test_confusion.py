@@ -1,14 +1,10 @@
 """A public package with the name of an internal one and a higher version does not reach the node."""
 
 import json
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
-
-from playbook_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_run import run_playbook
 
 testinfra_hosts = ['ansible://node1']
 MIRROR = 'http://10.231.14.10:3141/root/pypi/+simple/'
@@ -29,7 +25,8 @@ def whitelist(host):
 
 
 def site(*args):
-    run, changed = run_playbook('site.yml', *args)
+    run = run_playbook('site.yml', *args)
+    changed = run.changed
     assert run.returncode == 0, run.stdout[-3000:]
     return changed
 

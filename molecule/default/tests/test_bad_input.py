@@ -1,21 +1,17 @@
 """site.yml with a bad variable fails before anything changes, with a message that names the variable."""
 
 import json
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
-
-from playbook_run import INVENTORY, flat, run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_run import INVENTORY, flat, run_playbook
 
 testinfra_hosts = ['ansible://admin']
 WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service'], 'node1': ['/etc/pip.conf']}
 
 
 def site(extra_vars, inventory=INVENTORY):
-    return run_playbook('site.yml', '-e', json.dumps(extra_vars), inventory=inventory)[0]
+    return run_playbook('site.yml', '-e', json.dumps(extra_vars), inventory=inventory)
 
 
 @pytest.fixture

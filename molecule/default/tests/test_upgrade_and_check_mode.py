@@ -2,18 +2,15 @@
 and restarts the service with the data kept (6.20.2 back to the pinned 6.20.3)."""
 
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
-
-from playbook_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_run import run_playbook
 
 testinfra_hosts = ['ansible://admin']
 
 
 def site(*args):
-    run, changed = run_playbook('site.yml', *args)
+    run = run_playbook('site.yml', *args)
+    changed = run.changed
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return changed
 

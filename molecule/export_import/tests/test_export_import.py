@@ -7,13 +7,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
-
-from playbook_run import INVENTORY, flat, run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_run import INVENTORY, flat, run_playbook
 
 testinfra_hosts = ['ansible://node1']
 EXPORT_DIR = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'export')
@@ -50,7 +47,8 @@ def test_the_mirror_caches_what_a_node_installs_through_the_chain(host, admin1):
 
 
 def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
-    run, changed = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
+    run = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
+    changed = run.changed
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert changed['admin1'] > 0
     [tarball] = tarballs()
@@ -59,7 +57,8 @@ def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
     check = subprocess.run(['sha256sum', '--check', os.path.basename(tarball) + '.sha256'], cwd=EXPORT_DIR,
                            capture_output=True, text=True, check=False)
     assert check.stdout.strip() == os.path.basename(tarball) + ': OK'
-    again, changed = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
+    again = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
+    changed = again.changed
     assert again.returncode == 0 and changed == {'admin1': 0}
     assert tarballs() == [tarball]
     assert admin1.run('ls -d /var/tmp/devpi-export-* 2>/dev/null').stdout == ''
@@ -73,7 +72,7 @@ def test_a_tarball_whose_sha256_does_not_match_is_refused(admin2, tmp_path):
         f.write(b'\0')
     shutil.copyfile(tarball + '.sha256', str(tampered) + '.sha256')
     run = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_hosts': 'new_mirror',
-                                                       'pypi_mirror_import_file': str(tampered)}))[0]
+                                                       'pypi_mirror_import_file': str(tampered)}))
     assert run.returncode != 0
     assert 'devpi_server_import_file %s is refused: its sha256 is' % tampered in flat(run.stdout + run.stderr)
     assert not admin2.file('/opt/devpi').exists and not admin2.file('/var/lib/devpi').exists
@@ -82,7 +81,8 @@ def test_a_tarball_whose_sha256_does_not_match_is_refused(admin2, tmp_path):
 def test_import_on_admin2_holds_every_index_and_file_of_admin1(admin1, admin2):
     [tarball] = tarballs()
     args = ('-e', json.dumps({'pypi_mirror_import_hosts': 'new_mirror', 'pypi_mirror_import_file': tarball}))
-    run, changed = run_playbook('import.yml', *args)
+    run = run_playbook('import.yml', *args)
+    changed = run.changed
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert changed['admin2'] > 0
     assert admin2.service('devpi.service').is_running
@@ -90,14 +90,15 @@ def test_import_on_admin2_holds_every_index_and_file_of_admin1(admin1, admin2):
     assert '/root/prod/' in files and '/root/pypi/' in files
     assert admin2.run(FILES).stdout == files
     assert json.loads(admin2.run(INDEXES).stdout) == json.loads(admin1.run(INDEXES).stdout)
-    again, changed = run_playbook('import.yml', *args)
+    again = run_playbook('import.yml', *args)
+    changed = again.changed
     assert again.returncode == 0 and changed == {'admin2': 0}
 
 
 def test_importing_into_a_serverdir_with_data_fails_and_changes_nothing(admin1):
     [tarball] = tarballs()
     before = (admin1.run(FILES).stdout, admin1.run('systemctl show -p MainPID --value devpi').stdout)
-    run = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_file': tarball}))[0]
+    run = run_playbook('import.yml', '-e', json.dumps({'pypi_mirror_import_file': tarball}))
     assert run.returncode != 0
     assert ('devpi_server_serverdir /var/lib/devpi on admin1 already holds devpi data, and devpi-import only fills '
             'a fresh serverdir: nothing was changed') in flat(run.stdout + run.stderr)
@@ -107,7 +108,7 @@ def test_importing_into_a_serverdir_with_data_fails_and_changes_nothing(admin1):
 
 def test_the_node_installs_from_admin2(host):
     run = run_playbook('site.yml', '--limit', 'node1',
-                       '-e', json.dumps({'pypi_mirror_url': 'http://10.231.15.11:3141/root/prod/+simple/'}))[0]
+                       '-e', json.dumps({'pypi_mirror_url': 'http://10.231.15.11:3141/root/prod/+simple/'}))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert 'index-url = http://10.231.15.11:3141/root/prod/+simple/' in host.file('/etc/pip.conf').content_string
     result = pip_install(host, 'netaddr cryptography')

@@ -10,9 +10,7 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
-
-from playbook_run import INVENTORY, REPO, flat, run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_run import INVENTORY, REPO, flat, run_playbook
 
 testinfra_hosts = ['ansible://node1']
 EPHEMERAL = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '')
@@ -37,7 +35,8 @@ def upstream_silent():
 
 
 def site(*args):
-    return run_playbook('site.yml', *args)
+    run = run_playbook('site.yml', *args)
+    return run, run.changed
 
 
 @pytest.fixture

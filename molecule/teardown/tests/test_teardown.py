@@ -4,11 +4,8 @@ a second teardown changes nothing, and pypi_mirror_purge_data removes the data t
 import json
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'molecule', 'shared'))
-
-from playbook_run import INVENTORY, run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from playbook_run import INVENTORY, run_playbook
 
 testinfra_hosts = ['ansible://admin']
 
@@ -18,7 +15,8 @@ def node(host, name):
 
 
 def teardown(extra_vars=None):
-    run, changed = run_playbook('teardown.yml', '-e', json.dumps(extra_vars or {}))
+    run = run_playbook('teardown.yml', '-e', json.dumps(extra_vars or {}))
+    changed = run.changed
     assert run.returncode == 0, run.stdout + run.stderr
     return changed
 

@@ -1,0 +1,66 @@
+"""The one way the tests run a playbook and read its result: pytest suites, Molecule verifiers and bench/."""
+
+import os
+import re
+import subprocess
+import sys
+
+BIN = os.path.dirname(sys.executable)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Molecule's verifier runs inside a scenario: its inventory is the default there.
+INVENTORY = os.path.dirname(os.environ.get('MOLECULE_INVENTORY_FILE', '')) or None
+# The recap is parsed, so colour is off whatever Molecule forces.
+QUIET = dict(ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_LOCALHOST_WARNING='0',
+             ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_RETRY_FILES_ENABLED='0')
+_RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+class PlaybookRun:
+    """A finished ansible-playbook: its exit code, output, and each host's recap."""
+
+    def __init__(self, proc):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.recap = dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)), unreachable=int(m.group(4)),
+                                            failed=int(m.group(5)))) for m in _RECAP.finditer(proc.stdout))
+
+    @property
+    def changed(self):
+        """{host: number of changed tasks}."""
+        return dict((host, counts['changed']) for host, counts in self.recap.items())
+
+    @property
+    def failed(self):
+        """{host: number of failed tasks}."""
+        return dict((host, counts['failed']) for host, counts in self.recap.items())
+
+    @property
+    def text(self):
+        """stdout and stderr with the callback's line folding undone, for messages."""
+        return flat(self.stdout + self.stderr)
+
+    def __repr__(self):
+        return 'ansible-playbook exited %s\n%s\n%s' % (self.returncode, self.stdout, self.stderr)
+
+
+def flat(text):
+    """Output with its line folding undone (the callback may fold long messages)."""
+    return ' '.join(text.split())
+
+
+def run_playbook(playbook, *args, inventory=INVENTORY, env=None, cwd=None):
+    """ansible-playbook PLAYBOOK (a path, a name in playbooks/, or airgap.pypi_mirror.NAME) with ARGS."""
+    if not os.path.isabs(playbook) and '/' not in playbook and not playbook.startswith('airgap.'):
+        playbook = os.path.join(REPO, 'playbooks', playbook)
+    command = [_ansible_playbook(), playbook] + list(args)
+    if inventory:
+        command[1:1] = ['-i', inventory]
+    environment = dict(os.environ if env is None else env, **QUIET)
+    return PlaybookRun(subprocess.run(command, capture_output=True, text=True, check=False, env=environment, cwd=cwd))
+
+
+def _ansible_playbook():
+    """The ansible-playbook beside this Python (the test venv), else the one on PATH (Molecule's)."""
+    beside = os.path.join(BIN, 'ansible-playbook')
+    return beside if os.path.exists(beside) else 'ansible-playbook'

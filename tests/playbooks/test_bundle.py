@@ -49,7 +49,7 @@ def test_a_requirement_that_cannot_be_met_fails_with_pips_reason(collections_pat
 def test_a_missing_bundle_dir_variable_is_named(collections_path):
     run, _changed, failed = bundle(collections_path, {'pypi_mirror_packages': ['netaddr']})
     assert failed == 1
-    assert 'pypi_bundle_dir must name the bundle directory' in run.stdout
+    assert 'pypi_mirror_bundle_dir is unset; it names the directory on the controller that receives the bundle' in run.text
 
 
 BOOKWORM = {'python': '3.11', 'arch': 'x86_64', 'libc': 'glibc', 'libc_version': '2.36'}

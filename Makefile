@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv collection lint sanity test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site clean
+.PHONY: help demo venv collection docs lint sanity test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ demo: venv collection lab-deps ## the mirror on a lab of three hosts: bundle, si
 	@echo; echo "The lab is up: inventory .lab/inventory.yml, root password in $(DEMO_VARS)."
 	@echo "Log in: ssh -i .lab/id_ed25519 root@<ansible_host from the inventory>. Take it down: make lab-down"
 
+docs: venv ## write the roles' variable tables (READMEs) from their argument specs
+	$(BIN)/python hacking/role_docs.py
+
 lint: venv ## ansible-lint, production profile
 	$(BIN)/ansible-lint
 
@@ -54,7 +57,7 @@ sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.1
 	tests/sanity/run $(VENV)
 	tests/sanity/run $(VENV_217)
 
-test-modules: venv ## the modules against a real devpi-server (pytest)
+test-modules: venv ## the modules against a real devpi-server, the installed collection, the docs' drift (pytest)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The roles' variable tables, generated from their argument specs, so the READMEs cannot drift.
 
 Each role's meta/argument_specs.yml is the one description of its variables; defaults/main.yml is the
@@ -6,8 +5,8 @@ one place their values are set. This script checks that the two agree (every def
 declared default set to the same value) and writes the tables between the GENERATED markers of each
 role's README.md and of the collection's README.md (the site variables of the pypi_mirror role).
 
-    hacking/role_docs.py           rewrite the tables
-    hacking/role_docs.py --check   exit 1, naming each file and variable, if anything drifted
+    python hacking/role_docs.py           rewrite the tables (make docs)
+    python hacking/role_docs.py --check   exit 1, naming each file and variable, if anything drifted
 """
 
 import argparse

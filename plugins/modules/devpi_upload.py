@@ -39,7 +39,7 @@ options:
       - What to do when a non-volatile index already holds a file of the same name with other content
         (devpi refuses to overwrite it).
       - V(fail) fails before any upload and names the files.
-      - V(skip) leaves the index's file in place and lists the file in RV(skipped) and RV(conflicts).
+      - V(skip) leaves the index's file in place and lists the file in RV(kept) and RV(conflicts).
       - On a volatile index devpi replaces the file, so it is uploaded.
     type: str
     choices: [fail, skip]
@@ -96,14 +96,16 @@ uploaded:
   type: list
   elements: str
   sample: [jmespath-1.0.1-py3-none-any.whl]
-skipped:
-  description: File names not uploaded, because the index holds them already or, with O(on_conflict=skip), holds other content under their name.
+kept:
+  description:
+    - File names not uploaded, because the index holds them already or, with O(on_conflict=skip), holds other content
+      under their name. (Not C(skipped), which Ansible reserves for a task that did not run.)
   returned: always
   type: list
   elements: str
   sample: [netaddr-1.3.0-py3-none-any.whl]
 conflicts:
-  description: The skipped file names whose content differs from the index's file of that name.
+  description: The kept file names whose content differs from the index's file of that name.
   returned: always
   type: list
   elements: str
@@ -113,8 +115,8 @@ uploaded_count:
   returned: always
   type: int
   sample: 1
-skipped_count:
-  description: Number of files in RV(skipped).
+kept_count:
+  description: Number of files in RV(kept).
   returned: always
   type: int
   sample: 1
@@ -215,9 +217,9 @@ def run(module, client):
             uploaded = [os.path.basename(path) for path, dummy in todo]
         else:
             uploaded = upload_all(module, client, todo, pool)
-    skipped = present + conflicts
-    result = dict(changed=bool(uploaded), uploaded=uploaded, skipped=skipped, conflicts=conflicts,
-                  uploaded_count=len(uploaded), skipped_count=len(skipped))
+    kept = present + conflicts
+    result = dict(changed=bool(uploaded), uploaded=uploaded, kept=kept, conflicts=conflicts,
+                  uploaded_count=len(uploaded), kept_count=len(kept))
     if module._diff:
         result['diff'] = dict(before=dict(files=sorted(present + conflicts + replaced)),
                               after=dict(files=sorted(present + conflicts + uploaded)))

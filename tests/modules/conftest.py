@@ -26,6 +26,8 @@ class Result(dict):
     """A task's registered result, with the whole ansible-playbook output beside it."""
     output = ''
     rc = 0
+    # With run(..., judged=True): what Ansible's own tests say of it ({'skipped': ..., 'changed': ..., 'failed': ...}).
+    judged = None
 
 
 class Ansible:
@@ -42,7 +44,7 @@ class Ansible:
                    PATH=BIN + os.pathsep + env.get('PATH', ''))
         return env
 
-    def run(self, module, args, check=False, diff=False, verbosity=1, connection=None):
+    def run(self, module, args, check=False, diff=False, verbosity=1, connection=None, judged=False):
         """Run one module as a task through ansible-playbook; return its registered result.
 
         The connection comes once from module_defaults on group/airgap.pypi_mirror.devpi, as users set it.
@@ -63,6 +65,10 @@ class Ansible:
                  'check_mode': False, 'diff': False},
             ],
         }]
+        if judged:
+            play[0]['tasks'].append({'name': 'Save what the tests say of it', 'ansible.builtin.copy': {
+                'content': '{{ {"skipped": result is skipped, "changed": result is changed, "failed": result is failed} | to_json }}',
+                'dest': out + '.judged'}, 'check_mode': False, 'diff': False})
         playbook = os.path.join(self.workdir, 'play-%d.yml' % self.runs)
         with open(playbook, 'w') as f:
             yaml.safe_dump(play, f)
@@ -73,6 +79,9 @@ class Ansible:
         with open(out) as f:
             result = Result(json.load(f))
         result.output = done.stdout + done.stderr
+        if judged:
+            with open(out + '.judged') as f:
+                result.judged = json.load(f)
         return result
 
 

@@ -31,15 +31,17 @@ def test_uploads_a_directory_then_changes_nothing(ansible, devpi, stage, tmp_pat
     first = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
     assert first['changed'] is True
     assert sorted(first['uploaded']) == sorted(os.path.basename(p) for p in (wheel, wheel2, sdist))
-    assert (first['uploaded_count'], first['skipped_count']) == (3, 0)
+    assert (first['uploaded_count'], first['kept_count']) == (3, 0)
     expected = {os.path.basename(wheel): sha256(wheel), os.path.basename(wheel2): sha256(wheel2)}
     assert devpi.files(stage, 'alpha-tool') == expected
     assert devpi.files(stage, 'beta-lib') == {os.path.basename(sdist): sha256(sdist)}
 
-    second = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
+    second = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]), judged=True)
     assert second['changed'] is False
     assert second['uploaded'] == [] and second['uploaded_count'] == 0
-    assert sorted(second['skipped']) == sorted(first['uploaded']) and second['skipped_count'] == 3
+    assert sorted(second['kept']) == sorted(first['uploaded']) and second['kept_count'] == 3
+    # Files kept are not a skipped task: no result key of the module is one Ansible reserves.
+    assert second.judged == {'skipped': False, 'changed': False, 'failed': False}
 
 
 def test_pip_installs_what_was_uploaded(ansible, devpi, stage, tmp_path):
@@ -72,7 +74,7 @@ def test_only_missing_files_are_uploaded(ansible, devpi, stage, tmp_path):
     new = make_wheel(tmp_path, 'eps', '2.0')
     result = ansible.run('devpi_upload', dict(index=stage, src=[old, new]), diff=True)
     assert result['uploaded'] == [os.path.basename(new)]
-    assert result['skipped'] == [os.path.basename(old)]
+    assert result['kept'] == [os.path.basename(old)]
     assert result['diff']['before'] == dict(files=[os.path.basename(old)])
     assert result['diff']['after'] == dict(files=sorted([os.path.basename(old), os.path.basename(new)]))
     assert set(devpi.files(stage, 'eps')) == {os.path.basename(old), os.path.basename(new)}
@@ -95,7 +97,7 @@ def test_other_content_under_the_same_name_fails_by_default_and_uploads_nothing(
     skipped = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'b')], on_conflict='skip'))
     assert skipped['changed'] is True
     assert skipped['uploaded'] == [os.path.basename(extra)]
-    assert skipped['skipped'] == skipped['conflicts'] == [os.path.basename(changed)]
+    assert skipped['kept'] == skipped['conflicts'] == [os.path.basename(changed)]
     assert devpi.files(stage, 'zeta')[os.path.basename(original)] == sha256(original)
 
 

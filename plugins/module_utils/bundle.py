@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import json
 import os
 
 # The clients' distributions: what the site index gets.
@@ -23,3 +25,59 @@ def layout(bundle_dir):
     bundle_dir = str(bundle_dir).rstrip('/') or '/'
     return dict(dir=bundle_dir, packages=os.path.join(bundle_dir, PACKAGES), server=os.path.join(bundle_dir, SERVER),
                 manifest=os.path.join(bundle_dir, MANIFEST))
+
+
+class BundleError(ValueError):
+    """A bundle that does not match its manifest; the message names the files."""
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1024 * 1024), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(bundle_dir, manifest_sha256=None):
+    """The manifest's entries and its own sha256, after checking every file of the sections against them.
+
+    Raises BundleError naming every file that is missing, changed (sha256 or size) or not in the manifest,
+    or the manifest itself when its sha256 is not MANIFEST_SHA256.
+    """
+    paths = layout(bundle_dir)
+    if not os.path.isfile(paths['manifest']):
+        raise BundleError('%s has no %s: build the bundle with playbooks/bundle.yml' % (paths['dir'], MANIFEST))
+    own = _sha256(paths['manifest'])
+    if manifest_sha256 and own != manifest_sha256.strip().lower():
+        raise BundleError('%s is refused: its sha256 is %s, not the %s it was pinned to'
+                          % (paths['manifest'], own, manifest_sha256.strip().lower()))
+    with open(paths['manifest'], 'rb') as f:
+        try:
+            manifest = json.loads(f.read().decode('utf-8'))
+            entries = list(manifest['files'])
+        except (ValueError, KeyError, TypeError) as e:
+            raise BundleError('%s is not a manifest of this collection: %s' % (paths['manifest'], e))
+    listed, missing, changed = set(), [], []
+    for entry in entries:
+        relative = '%s/%s' % (entry.get('section'), entry.get('file'))
+        listed.add(relative)
+        path = os.path.join(paths['dir'], relative)
+        if entry.get('section') not in SECTIONS or '/' in str(entry.get('file')) or not os.path.isfile(path):
+            missing.append(relative)
+        elif os.path.getsize(path) != entry.get('size') or _sha256(path) != entry.get('sha256'):
+            changed.append(relative)
+    unlisted = []
+    for section in SECTIONS:
+        for root, dirs, files in os.walk(paths[section]):
+            dirs.sort()
+            for name in sorted(files):
+                relative = os.path.relpath(os.path.join(root, name), paths['dir'])
+                if relative not in listed:
+                    unlisted.append(relative)
+    problems = [(what, names) for what, names in (('missing', missing), ('changed since the manifest was written', changed),
+                                                   ('not in the manifest', unlisted)) if names]
+    if problems:
+        raise BundleError('the bundle %s does not match its manifest, so nothing of it is used: %s'
+                          % (paths['dir'], '; '.join('%s: %s' % (what, ', '.join(names)) for what, names in problems)))
+    return entries, own

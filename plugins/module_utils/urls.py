@@ -10,6 +10,8 @@ __metaclass__ = type
 
 import re
 
+from urllib.parse import urlsplit
+
 _HTTP_URL = re.compile(r'^https?://[^/\s]+')
 _SIMPLE_INDEX_URL = re.compile(r'^https?://[^/\s]+/\S*\+simple/$')
 
@@ -22,3 +24,14 @@ def is_http_url(url):
 def is_simple_index_url(url):
     """A simple index as pip takes it: an http(s) URL whose path ends with /+simple/ (devpi's index pages)."""
     return isinstance(url, str) and bool(_SIMPLE_INDEX_URL.match(url))
+
+
+def has_credentials(url):
+    """A URL that carries a user name or password (https://user:token@host/): devpi shows a mirror_url to anyone."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None

@@ -8,10 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.airgap.pypi_mirror.plugins.module_utils.urls import is_http_url, is_simple_index_url
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.urls import has_credentials, is_http_url, is_simple_index_url
 
 
 class TestModule(object):
 
     def tests(self):
-        return {'http_url': is_http_url, 'simple_index_url': is_simple_index_url}
+        return {'http_url': is_http_url, 'simple_index_url': is_simple_index_url, 'url_with_credentials': has_credentials}

@@ -90,6 +90,15 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, None
 
+    def anonymous_post(self, path, body, content_type):
+        """A POST with no login, as anybody who reaches the port could send it: its HTTP status."""
+        req = urllib.request.Request(self.url + path, method='POST', data=body, headers={'Content-Type': content_type})
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
     def get(self, path):
         req = urllib.request.Request(self.url + path, headers={'Accept': 'application/json'})
         with urllib.request.urlopen(req) as resp:
@@ -165,3 +174,18 @@ def pip_download(server, index, project, dest):
     return subprocess.run([sys.executable, '-m', 'pip', 'download', '--isolated', '--no-deps', '--no-cache-dir',
                            '--disable-pip-version-check', '--index-url', '%s/%s/+simple/' % (server.url, index),
                            '-d', str(dest), project], capture_output=True, text=True, check=False)
+
+
+def multipart_upload(path):
+    """The body and content type of devpi's file_upload action for the distribution at PATH (name-version from its file name)."""
+    name, version = os.path.basename(path).split('-')[:2]
+    boundary = 'pypi-mirror-test-boundary'
+    fields = [('%s' % key, value) for key, value in ((':action', 'file_upload'), ('name', name), ('version', version))]
+    parts = [b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (boundary.encode(), k.encode(), v.encode())
+             for k, v in fields]
+    with open(path, 'rb') as f:
+        content = f.read()
+    parts.append(b'--%s\r\nContent-Disposition: form-data; name="content"; filename="%s"\r\n'
+                 b'Content-Type: application/octet-stream\r\n\r\n%s\r\n' % (boundary.encode(), os.path.basename(path).encode(), content))
+    parts.append(b'--%s--\r\n' % boundary.encode())
+    return b''.join(parts), 'multipart/form-data; boundary=' + boundary

@@ -1,6 +1,7 @@
 """playbooks/bundle.yml on this machine, the online side: a bundle with a manifest, an unchanged re-run,
 and pip's own reason when a requirement cannot be met. Reaches the package index pip is configured with."""
 
+import hashlib
 import json
 import os
 import re
@@ -34,6 +35,10 @@ def test_a_bundle_with_its_manifest_then_nothing_new(collections_path, tmp_path)
         assert entry['size'] == os.path.getsize(str(tmp_path / 'bundle' / 'packages' / entry['file']))
     again, changed, failed = bundle(collections_path, extra)
     assert (changed, failed) == (0, 0), again.stdout
+    # The manifest's sha256, to carry across the gap on another channel and pin there.
+    with open(str(tmp_path / 'bundle' / 'manifest.json'), 'rb') as f:
+        own = hashlib.sha256(f.read()).hexdigest()
+    assert "The bundle's manifest.json has sha256 %s." % own in again.text
 
 
 def test_a_requirement_that_cannot_be_met_fails_with_pips_reason(collections_path, tmp_path):

@@ -42,7 +42,7 @@ def test_the_tarball_holds_the_collection_and_nothing_else(installed):
         assert not any(n == unwanted or n.startswith(unwanted + '/') for n in names), unwanted
 
 
-@pytest.mark.parametrize('module', ['devpi_user', 'devpi_index', 'devpi_upload', 'devpi_info', 'bundle_manifest'])
+@pytest.mark.parametrize('module', ['devpi_user', 'devpi_index', 'devpi_upload', 'devpi_info', 'bundle_manifest', 'bundle_verify'])
 def test_ansible_doc_is_the_manual(installed, module):
     doc = run([os.path.join(BIN, 'ansible-doc'), '--json', 'airgap.pypi_mirror.' + module], installed['env'])
     assert doc.returncode == 0, doc.stderr
@@ -87,6 +87,9 @@ def test_good_input_passes_the_check(installed, tmp_path):
     ({'pypi_mirror_url': 'http://10.0.0.1:3141/root/prod/'},
      "pypi_mirror_url 'http://10.0.0.1:3141/root/prod/' must be an http:// or https:// URL ending with /+simple/"),
     ({'pypi_mirror_index': 'prod'}, "pypi_mirror_index 'prod' must be of the form user/index"),
+    ({'pypi_mirror_upstream_url': 'https://user:t0ken@10.0.0.1/simple/'},
+     "pypi_mirror_upstream_url carries a user name or password: devpi shows root/pypi's mirror_url to anybody"),
+    ({'pypi_mirror_index_acl_upload': [':ANONYMOUS:']}, 'pypi_mirror_index_acl_upload names :ANONYMOUS:'),
 ])
 def test_bad_input_names_the_variable(installed, tmp_path, extra, message):
     rc, output = check(installed, tmp_path, extra)

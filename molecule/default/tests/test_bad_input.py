@@ -1,6 +1,9 @@
 """site.yml with a bad variable fails before anything changes, with a message that names the variable."""
 
+import hashlib
 import json
+import os
+import shutil
 
 import pytest
 
@@ -32,11 +35,53 @@ def unchanged(host):
     ({'pypi_mirror_upstream_url': 'file:///srv/simple/'},
      "pypi_mirror_upstream_url 'file:///srv/simple/' must be an http:// or https:// URL"),
     ({'pypi_mirror_bundle_dir': '/nonexistent/bundle'}, "pypi_mirror_bundle_dir '/nonexistent/bundle' is not a directory"),
+    ({'pypi_mirror_upstream_url': 'https://mirror-user:S3cret-t0ken@10.231.9.1:8099/simple/'},
+     'pypi_mirror_upstream_url carries a user name or password: devpi shows root/pypi\'s mirror_url to anybody'),
+    ({'pypi_mirror_index_acl_upload': ['root', ':anonymous:']}, 'pypi_mirror_index_acl_upload names :ANONYMOUS:'),
+    # Past the site's checks, the server role refuses it too, before any change on the admin host.
+    ({'devpi_server_mirror_url': 'https://mirror-user:S3cret-t0ken@10.231.9.1:8099/simple/'},
+     'devpi_server_mirror_url carries a user name or password: devpi shows root/pypi\'s mirror_url to anybody'),
 ])
 def test_a_bad_variable_fails_first(unchanged, extra_vars, message):
     run = site(extra_vars)
     assert run.returncode != 0
     assert message in flat(run.stdout + run.stderr)
+    assert 'S3cret-t0ken' not in run.stdout + run.stderr
+    if not any(name.startswith('devpi_server_') for name in extra_vars):
+        assert 'Install and start devpi-server' not in run.stdout
+
+
+BUNDLE = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), '.tmp', 'bundle-molecule')
+
+
+@pytest.fixture
+def bundle_copy(tmp_path):
+    """The scenario's bundle, copied to be tampered with."""
+    copy = tmp_path / 'bundle'
+    shutil.copytree(BUNDLE, str(copy))
+    return copy
+
+
+def test_a_swapped_wheel_in_the_bundle_fails_first_naming_it(unchanged, bundle_copy):
+    wheel = sorted((bundle_copy / 'packages').glob('netaddr-*.whl'))[0]
+    with open(str(wheel), 'ab') as f:
+        f.write(b'tampered on the transfer medium')
+    run = site({'pypi_mirror_bundle_dir': str(bundle_copy)})
+    assert run.returncode != 0
+    assert ('the bundle %s does not match its manifest, so nothing of it is used: changed since the manifest was '
+            'written: packages/%s' % (bundle_copy, wheel.name)) in flat(run.stdout + run.stderr)
+    assert 'Install and start devpi-server' not in run.stdout
+
+
+def test_a_manifest_that_is_not_the_pinned_one_fails_first(unchanged, bundle_copy):
+    manifest = bundle_copy / 'manifest.json'
+    pinned = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    # A manifest rewritten to match swapped files: consistent with the files, but not the one carried in.
+    manifest.write_text(manifest.read_text() + ' ')
+    run = site({'pypi_mirror_bundle_dir': str(bundle_copy), 'pypi_mirror_bundle_sha256': pinned})
+    assert run.returncode != 0
+    assert ('%s is refused: its sha256 is %s, not the %s it was pinned to'
+            % (manifest, hashlib.sha256(manifest.read_bytes()).hexdigest(), pinned)) in flat(run.stdout + run.stderr)
     assert 'Install and start devpi-server' not in run.stdout
 
 

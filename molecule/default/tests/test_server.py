@@ -2,8 +2,11 @@
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+
+from playbook_run import INVENTORY
 
 testinfra_hosts = ['ansible://admin']
 
@@ -28,6 +31,29 @@ def test_root_prod_chains_to_the_mirror_and_holds_the_bundle(host):
     assert config['bases'] == ['root/pypi']
     assert config['volatile'] is False
     assert {'jmespath', 'netaddr'} <= set(config['projects'])
+    # Set explicitly: devpi's own default takes test results from anybody.
+    assert config['acl_upload'] == config['acl_toxresult_upload'] == ['root']
+
+
+ANONYMOUS_POST = """
+import json, urllib.request as u, urllib.error as e
+get = lambda p: json.load(u.urlopen(u.Request('http://10.231.9.10:3141' + p, headers={'Accept': 'application/json'})))['result']
+href = [l['href'] for v in get('/root/prod/netaddr?ignore_bases=').values() for l in v['+links']][0]
+before = json.dumps([get('/root/prod?no_projects='), get('/root/prod/netaddr?ignore_bases=')], sort_keys=True)
+try:
+    u.urlopen(u.Request(href, data=b'{"testenvs": {}}', method='POST', headers={'Content-Type': 'application/json'}))
+    status = 200
+except e.HTTPError as err:
+    status = err.code
+after = json.dumps([get('/root/prod?no_projects='), get('/root/prod/netaddr?ignore_bases=')], sort_keys=True)
+print(status, before == after)
+"""
+
+
+def test_nobody_anonymous_attaches_data_to_the_site_index(host):
+    node1 = host.get_host('ansible://node1', ansible_inventory=INVENTORY)
+    out = node1.run('python3 -c %s' % shlex.quote(ANONYMOUS_POST))
+    assert out.stdout.split() == ['403', 'True'], out.stderr
 
 
 def test_serverdir_and_secret_are_private(host):

@@ -1,8 +1,10 @@
 """After teardown.yml: the unit, the virtualenv and pip's configuration are gone, the data is kept,
-a second teardown changes nothing, and pypi_mirror_purge_data removes the data too."""
+a second teardown changes nothing, and pypi_mirror_purge_data removes the data too. Then site.yml makes
+a new mirror on admin, and its root password shows on no command line, in no log and in no output."""
 
 import json
 import os
+import shlex
 import subprocess
 
 from playbook_run import INVENTORY, run_playbook
@@ -16,9 +18,8 @@ def node(host, name):
 
 def teardown(extra_vars=None):
     run = run_playbook('teardown.yml', '-e', json.dumps(extra_vars or {}))
-    changed = run.changed
     assert run.returncode == 0, run.stdout + run.stderr
-    return changed
+    return run
 
 
 def test_node2_ran_trixie():
@@ -43,13 +44,56 @@ def test_pip_conf_is_gone_or_the_earlier_one_is_back(host):
     assert not node(host, 'node2').file('/etc/pip.conf.pypi_mirror-orig').exists
 
 
-def test_a_second_teardown_changes_nothing():
-    assert teardown() == {'admin': 0, 'node1': 0, 'node2': 0}
+def test_a_second_teardown_changes_nothing(host):  # pylint: disable=unused-argument
+    # host (unused) keeps this test in file order among the host-parametrised ones.
+    run = teardown()
+    assert run.changed == {'admin': 0, 'node1': 0, 'node2': 0}, run.stdout
 
 
 def test_purge_removes_the_data_too(host):
-    changed = teardown({'pypi_mirror_purge_data': True})
-    assert changed['admin'] > 0
+    assert teardown({'pypi_mirror_purge_data': True}).changed['admin'] > 0
     assert not host.file('/var/lib/devpi').exists
     assert not host.user('devpi').exists
-    assert teardown({'pypi_mirror_purge_data': True}) == {'admin': 0, 'node1': 0, 'node2': 0}
+    again = teardown({'pypi_mirror_purge_data': True})
+    assert again.changed == {'admin': 0, 'node1': 0, 'node2': 0}, again.stdout
+
+
+RECORDER = r"""
+import os, sys, time
+seen = set()
+with open('/root/argv.log', 'w') as log:
+    while not os.path.exists('/root/argv.stop'):
+        for pid in os.listdir('/proc'):
+            try:
+                with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                    argv = f.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
+            except (OSError, ValueError):
+                continue
+            if argv and argv not in seen:
+                seen.add(argv)
+                log.write(argv + '\n')
+                log.flush()
+        time.sleep(0.002)
+"""
+PASSWORD = 'Molecule-Root-Pw-1'
+
+
+def test_a_new_mirror_gets_its_root_password_on_no_command_line_and_in_no_log(host):
+    """After the purge, site.yml initialises devpi again, with -vvv, while a recorder on admin notes every argv."""
+    host.run('rm -f /root/argv.log /root/argv.stop')
+    started = host.run("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
+    host.run('nohup python3 -c %s >/dev/null 2>&1 &' % shlex.quote(RECORDER))
+    try:
+        run = run_playbook('site.yml', '--limit', 'admin', '-vvv')
+    finally:
+        host.run('touch /root/argv.stop; sleep 0.2')
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    recorded = host.file('/root/argv.log').content_string
+    # The recorder saw devpi-init run (so it would have seen the password), and the server took the password.
+    assert '/opt/devpi/bin/devpi-init' in recorded
+    assert PASSWORD not in recorded
+    assert PASSWORD not in run.stdout + run.stderr
+    assert PASSWORD not in host.run("journalctl --no-pager --since '%s'" % started).stdout
+    login = host.run("python3 -c \"import json, urllib.request as u; print(u.urlopen(u.Request('http://127.0.0.1:3141/+login', "
+                     "data=json.dumps({'user': 'root', 'password': '%s'}).encode())).status)\"" % PASSWORD)
+    assert login.stdout.strip() == '200'

@@ -59,7 +59,15 @@ def test_the_installed_playbooks_parse(installed, tmp_path):
         assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
 
-GOOD = {'pypi_mirror_root_password': 'x-pw', 'pypi_mirror_bundle_dir': REPO}
+GOOD = {'pypi_mirror_root_password': 'x-pw'}
+
+
+def empty_bundle(directory):
+    """A bundle with nothing in it and its manifest: enough for the checks, which read every file."""
+    for section in ('packages', 'server'):
+        (directory / section).mkdir(parents=True)
+    (directory / 'manifest.json').write_text('{"files": []}\n')
+    return str(directory)
 
 
 def check(installed, tmp_path, extra, groups=('servers', 'clients')):
@@ -70,7 +78,9 @@ def check(installed, tmp_path, extra, groups=('servers', 'clients')):
     if 'clients' in groups:
         spec['pypi_mirror_clients'] = {'hosts': {'node1': {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}}}
     inventory.write_text(json.dumps(spec))
-    done = run_playbook('airgap.pypi_mirror.check', '-e', json.dumps(dict(GOOD, **extra)), inventory=str(inventory),
+    given = dict(GOOD, pypi_mirror_bundle_dir=empty_bundle(tmp_path / 'bundle'))
+    given.update(extra)
+    done = run_playbook('airgap.pypi_mirror.check', '-e', json.dumps(given), inventory=str(inventory),
                         env=installed['env'])
     return done.returncode, done.text
 

@@ -75,8 +75,8 @@ def verify(bundle_dir, manifest_sha256=None):
                 relative = os.path.relpath(os.path.join(root, name), paths['dir'])
                 if relative not in listed:
                     unlisted.append(relative)
-    problems = [(what, names) for what, names in (('missing', missing), ('changed since the manifest was written', changed),
-                                                   ('not in the manifest', unlisted)) if names]
+    found = (('missing', missing), ('changed since the manifest was written', changed), ('not in the manifest', unlisted))
+    problems = [(what, names) for what, names in found if names]
     if problems:
         raise BundleError('the bundle %s does not match its manifest, so nothing of it is used: %s'
                           % (paths['dir'], '; '.join('%s: %s' % (what, ', '.join(names)) for what, names in problems)))

@@ -18,7 +18,7 @@ description:
     should be used.
   - With O(manifest_sha256), the manifest itself must have that sha256. Carried across the air gap on a separate
     channel, it is what makes the whole bundle trusted.
-  - Runs where the bundle is, usually the controller (C(delegate_to: localhost)).
+  - Runs where the bundle is, usually the controller (with C(delegate_to) localhost).
 author:
   - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:

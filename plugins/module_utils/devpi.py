@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import base64
 import errno
+import http.client
 import json
 import os
 import re
@@ -21,7 +22,7 @@ import time
 import uuid
 
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ansible.module_utils.urls import Request, make_context
 
@@ -167,6 +168,10 @@ class DevpiClient:
                     continue
                 waited = ' after waiting %ss' % self.wait_timeout if refused else ''
                 raise DevpiError('devpi-server at %s is not reachable%s: %s' % (self.url, waited, reason), url=url)
+            except http.client.HTTPException as e:
+                # A reply cut short (IncompleteRead) or not HTTP at all: the connection, not the server, failed.
+                what = str(e) if str(e).startswith(type(e).__name__) else '%s: %s' % (type(e).__name__, e)
+                raise DevpiError('devpi-server at %s broke off its answer to %s %s: %s' % (self.url, method, path, what), url=url)
 
     def request(self, method, path, data=None, ok=(200, 201), missing_ok=False):
         """JSON request; returns the reply's 'result' (None for a 404 when missing_ok)."""
@@ -261,7 +266,8 @@ class DevpiClient:
             for link in (version or {}).get('+links', []):
                 if link.get('rel', 'releasefile') != 'releasefile':
                     continue
-                filename = link['href'].rsplit('/', 1)[-1].split('#', 1)[0]
+                # devpi quotes the file name in its URLs: a non-ASCII name comes as %XX escapes.
+                filename = unquote(link['href'].rsplit('/', 1)[-1].split('#', 1)[0])
                 files[filename] = dict(version=version.get('version'), sha256=(link.get('hashes') or {}).get('sha256'),
                                        url=link['href'])
         return files

@@ -44,7 +44,7 @@ options:
     type: bool
   acl_upload:
     description:
-      - Users allowed to upload; C(:ANONYMOUS:) for everybody. V(stage) indexes only.
+      - Users allowed to upload; C(:ANONYMOUS:) for everybody, C(:AUTHENTICATED:) for every user (in any case). V(stage) indexes only.
     type: list
     elements: str
   acl_toxresult_upload:
@@ -57,6 +57,7 @@ options:
       - Projects that may come from a mirror base even when this index holds a project of the same name.
       - Everything else this index holds shadows the mirror, the defence against dependency confusion.
         C(*) allows every project. V(stage) indexes only.
+      - Names compare as devpi stores them (normalized, so C(Acme_Tools) and C(acme-tools) are the same project).
     type: list
     elements: str
   mirror_whitelist_inheritance:
@@ -169,6 +170,7 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
     SERVER_INDEX_TYPES,
     check_index_option,
     devpi_argument_spec,
+    normalize_project,
     run_module,
     split_index,
 )
@@ -183,15 +185,25 @@ TYPE_KEYS = {
 EMPTY = {'title': '', 'description': '', 'bases': [], 'mirror_whitelist': [], 'mirror_whitelist_inheritance': 'intersection'}
 
 
+def as_devpi_stores(key, value):
+    """VALUE the way devpi stores it, so every spelling a user may write compares equal to it."""
+    if key == 'mirror_whitelist':
+        return [name if name == '*' else normalize_project(name) for name in value]
+    if key in ('acl_upload', 'acl_toxresult_upload'):
+        # Specials such as :anonymous: are upper-cased by devpi; user names keep their case.
+        return [name.upper() if len(name) > 2 and name.startswith(':') and name.endswith(':') else name for name in value]
+    return value
+
+
 def desired_settings(module, index_type):
-    """The settings the user gave, checked against the index type."""
+    """The settings the user gave, checked against the index type, as devpi will store them."""
     params = module.params
     other = 'mirror' if index_type == 'stage' else 'stage'
     wrong = [k for k in TYPE_KEYS[other] if params[k] is not None]
     if wrong:
         module.fail_json(msg='%s cannot be set on %s index %s: %s only applies to %s indexes'
                          % (', '.join(wrong), index_type, params['name'], ', '.join(wrong), other))
-    return dict((k, params[k]) for k in COMMON_KEYS + TYPE_KEYS[index_type] if params[k] is not None)
+    return dict((k, as_devpi_stores(k, params[k])) for k in COMMON_KEYS + TYPE_KEYS[index_type] if params[k] is not None)
 
 
 def check_bases(module, client, bases):

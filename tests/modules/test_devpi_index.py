@@ -155,3 +155,21 @@ def test_the_servers_own_refusal_is_reported(ansible, devpi, user):
     assert result['failed'] is True
     assert result['msg'] == 'PUT /%s/i failed (HTTP 403): no permission to create index %s/i' % (user, user)
     assert result['status'] == 403
+
+
+def test_names_compare_as_devpi_stores_them(ansible, devpi, user):
+    """A second run with another spelling of the same projects and specials sends nothing."""
+    name = user + '/spelled'
+    first = ansible.run('devpi_index', dict(name=name, mirror_whitelist=['Acme_Tools', 'zope.Interface', '*'],
+                                            acl_upload=[user, ':authenticated:'], acl_toxresult_upload=[':anonymous:']))
+    assert first['changed'] is True
+    stored = devpi.index(name)
+    assert stored['mirror_whitelist'] == ['acme-tools', 'zope-interface', '*']
+    assert stored['acl_upload'] == [user, ':AUTHENTICATED:'] and stored['acl_toxresult_upload'] == [':ANONYMOUS:']
+    for spelling in (dict(mirror_whitelist=['Acme_Tools', 'zope.Interface', '*'], acl_upload=[user, ':authenticated:'],
+                          acl_toxresult_upload=[':anonymous:']),
+                     dict(mirror_whitelist=['acme.tools', 'ZOPE-interface', '*'], acl_upload=[user, ':Authenticated:'],
+                          acl_toxresult_upload=[':ANONYMOUS:'])):
+        again = ansible.run('devpi_index', dict(name=name, **spelling))
+        assert again['changed'] is False, spelling
+    assert devpi.index(name) == stored

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import socket
 import threading
 
 from devpitest import make_wheel
@@ -58,3 +59,28 @@ def test_waits_for_a_server_that_is_still_starting(ansible, late_server):
         timer.join()
     assert result.get('failed') is not True, result
     assert 'root/pypi' in result['indexes']
+
+
+def test_a_reply_cut_short_is_the_modules_error(ansible):
+    """A peer that promises more than it sends: the one error type, naming the server and the request."""
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def answer_short():
+        conn, dummy = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"result": {')
+        conn.close()
+
+    thread = threading.Thread(target=answer_short)
+    thread.start()
+    try:
+        result = ansible.run('devpi_info', {}, connection=dict(url='http://127.0.0.1:%d' % port))
+    finally:
+        thread.join(10)
+        listener.close()
+    assert result['failed'] is True
+    assert result['msg'].startswith('devpi-server at http://127.0.0.1:%d broke off its answer to GET /: IncompleteRead(' % port)
+    assert 'Traceback' not in result.output

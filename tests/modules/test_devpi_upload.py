@@ -173,3 +173,13 @@ def test_one_worker_uploads_the_same(ansible, devpi, stage, tmp_path):
     assert sorted(result['uploaded']) == sorted(os.path.basename(w) for w in wheels)
     for i, wheel in enumerate(wheels):
         assert devpi.files(stage, 'pi-%d' % i) == {os.path.basename(wheel): sha256(wheel)}
+
+
+def test_a_non_ascii_file_name_is_found_on_the_index_and_not_sent_again(ansible, devpi, stage, tmp_path):
+    sdist = make_sdist(tmp_path, 'kaffee-tool', '1.0')
+    named = tmp_path / 'kaffee-tool-1.0+café.tar.gz'
+    os.rename(str(sdist), str(named))
+    first = ansible.run('devpi_upload', dict(index=stage, src=[str(named)]))
+    assert first['changed'] is True and first['uploaded'] == [named.name]
+    second = ansible.run('devpi_upload', dict(index=stage, src=[str(named)]))
+    assert second['changed'] is False and second['kept'] == [named.name]

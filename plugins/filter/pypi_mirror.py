@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, airgap.pypi_mirror contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The bundle's layout and a platform's shape for the roles, from the module_utils that own them."""
+"""The bundle's layout, a platform's shape and the server's local URL for the roles, from the module_utils that own them."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import layout
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import shape
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.urls import local_url
 
 
 def bundle_layout(bundle_dir):
@@ -31,4 +32,4 @@ def platform(fact, hosts=None):
 class FilterModule(object):
 
     def filters(self):
-        return {'bundle_layout': bundle_layout, 'platform': platform}
+        return {'bundle_layout': bundle_layout, 'platform': platform, 'local_url': local_url}

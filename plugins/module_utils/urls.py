@@ -35,3 +35,17 @@ def has_credentials(url):
     except ValueError:
         return False
     return parts.username is not None or parts.password is not None
+
+
+def local_url(listen, port):
+    """Where a process on the same host reaches a server that listens on LISTEN: loopback for every address."""
+    listen = (listen or '').strip()
+    if listen in ('', '0.0.0.0', 'localhost'):
+        host = '127.0.0.1'
+    elif listen == '::':
+        host = '[::1]'
+    elif ':' in listen and not listen.startswith('['):
+        host = '[%s]' % listen
+    else:
+        host = listen
+    return 'http://%s:%s' % (host, port)

@@ -100,6 +100,9 @@ def test_good_input_passes_the_check(installed, tmp_path):
     ({'pypi_mirror_upstream_url': 'https://user:t0ken@10.0.0.1/simple/'},
      "pypi_mirror_upstream_url carries a user name or password: devpi shows root/pypi's mirror_url to anybody"),
     ({'pypi_mirror_index_acl_upload': [':ANONYMOUS:']}, 'pypi_mirror_index_acl_upload names :ANONYMOUS:'),
+    ({'pypi_mirror_packages': 'netaddr'}, 'pypi_mirror_packages must be a list, such as [netaddr]'),
+    ({'pypi_mirror_local_packages': '/srv/site/acme_tools-1.0-py3-none-any.whl'},
+     'pypi_mirror_local_packages must be a list, such as [/srv/site/acme_tools-1.0-py3-none-any.whl]'),
 ])
 def test_bad_input_names_the_variable(installed, tmp_path, extra, message):
     rc, output = check(installed, tmp_path, extra)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from playbook_run import run_playbook
+from playbook_run import INVENTORY, run_playbook
 
 testinfra_hosts = ['ansible://node1']
 MIRROR = 'http://10.231.14.10:3141/root/pypi/+simple/'
@@ -53,3 +53,11 @@ def test_the_whitelist_is_exactly_what_the_inventory_says(host, listed, expected
     assert changed['admin'] > 0
     assert whitelist(host) == listed
     assert installed_version(host) == expected
+
+
+def test_devpi_listens_on_the_one_address_it_was_given(host):
+    """devpi_server_host: 10.231.14.10, and site.yml (converged, idempotent) reached it there, not on loopback."""
+    admin = host.get_host('ansible://admin', ansible_inventory=INVENTORY)
+    assert admin.socket('tcp://10.231.14.10:3141').is_listening
+    assert not admin.socket('tcp://127.0.0.1:3141').is_listening
+    assert not admin.socket('tcp://0.0.0.0:3141').is_listening

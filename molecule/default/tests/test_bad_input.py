@@ -38,6 +38,9 @@ def unchanged(host):
     ({'pypi_mirror_upstream_url': 'https://mirror-user:S3cret-t0ken@10.231.9.1:8099/simple/'},
      'pypi_mirror_upstream_url carries a user name or password: devpi shows root/pypi\'s mirror_url to anybody'),
     ({'pypi_mirror_index_acl_upload': ['root', ':anonymous:']}, 'pypi_mirror_index_acl_upload names :ANONYMOUS:'),
+    ({'pypi_mirror_packages': 'netaddr'}, 'pypi_mirror_packages must be a list, such as [netaddr]'),
+    ({'devpi_server_user': 'root'}, 'devpi_server_user root is root: devpi must run as a system user of its own'),
+    ({'devpi_server_serverdir': '/var'}, "devpi_server_serverdir /var must be a directory of devpi's own"),
     # Past the site's checks, the server role refuses it too, before any change on the admin host.
     ({'devpi_server_mirror_url': 'https://mirror-user:S3cret-t0ken@10.231.9.1:8099/simple/'},
      'devpi_server_mirror_url carries a user name or password: devpi shows root/pypi\'s mirror_url to anybody'),
@@ -83,6 +86,17 @@ def test_a_manifest_that_is_not_the_pinned_one_fails_first(unchanged, bundle_cop
     assert ('%s is refused: its sha256 is %s, not the %s it was pinned to'
             % (manifest, hashlib.sha256(manifest.read_bytes()).hexdigest(), pinned)) in flat(run.stdout + run.stderr)
     assert 'Install and start devpi-server' not in run.stdout
+
+
+def test_a_login_user_is_not_taken_for_devpi(host, unchanged):
+    host.run_test('useradd --create-home --shell /bin/bash alice')
+    try:
+        run = site({'devpi_server_user': 'alice'})
+    finally:
+        host.run_test('userdel --remove alice')
+    assert run.returncode != 0
+    assert ('devpi_server_user alice is a login user on admin (shell /bin/bash): devpi must run as a system user of '
+            'its own, which the role creates; name another') in flat(run.stdout + run.stderr)
 
 
 def test_clients_without_a_server_fail_first(unchanged, tmp_path):

@@ -50,7 +50,7 @@ demo: venv collection lab-deps ## the mirror on a lab of three hosts: bundle, si
 docs: venv ## write the roles' variable tables (READMEs) from their argument specs
 	$(BIN)/python hacking/role_docs.py
 
-lint: venv ## ansible-lint, production profile
+lint: venv collection ## ansible-lint, production profile (the collection resolves from this checkout)
 	$(BIN)/ansible-lint
 
 sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.19 and 2.17

@@ -53,12 +53,18 @@ docs: venv ## write the roles' variable tables (READMEs) from their argument spe
 lint: venv collection ## ansible-lint, production profile (the collection resolves from this checkout)
 	$(BIN)/ansible-lint
 
-sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.19 and 2.17
-	tests/sanity/run $(VENV)
-	tests/sanity/run $(VENV_217)
+# The two versions run side by side, one core each; each log is printed whole when both are done.
+sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.19 and 2.17 (side by side)
+	@mkdir -p .tmp
+	@tests/sanity/run $(VENV) > .tmp/sanity-2.19.log 2>&1 & one=$$!; \
+	tests/sanity/run $(VENV_217) > .tmp/sanity-2.17.log 2>&1 & two=$$!; \
+	rc=0; wait $$one || rc=1; wait $$two || rc=$$((rc + 2)); \
+	cat .tmp/sanity-2.19.log .tmp/sanity-2.17.log; \
+	if [ $$rc -ne 0 ]; then echo "sanity failed: $$( [ $$((rc & 1)) -ne 0 ] && echo 'ansible-core 2.19 ')$$( [ $$((rc & 2)) -ne 0 ] && echo 'ansible-core 2.17')"; exit 1; fi
 
+# Two workers, one per core; each starts its own devpi-server.
 test-modules: venv ## the modules against a real devpi-server, the installed collection, the docs' drift (pytest)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)
 

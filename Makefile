@@ -86,8 +86,19 @@ lab-down: ## stop the lab and remove everything it made
 test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or a failed up (pytest, root)
 	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
 
-molecule: venv collection lab-deps ## every Molecule scenario on lab hosts
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
+# Two lanes of scenarios side by side, one per core: each scenario has its own network and bundle.
+# Each lane's log is printed whole when both are done; every scenario runs even when one fails.
+LANE_A := default offline smoke
+LANE_B := confusion export_import platforms teardown
+MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test -s
+molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in two lanes
+	@mkdir -p .tmp
+	@lane() { rc=0; for s in $$1; do $(MOLECULE) $$s || { rc=1; echo "== scenario $$s failed"; }; done; return $$rc; }; \
+	lane "$(LANE_A)" > .tmp/molecule-lane-a.log 2>&1 & a=$$!; \
+	lane "$(LANE_B)" > .tmp/molecule-lane-b.log 2>&1 & b=$$!; \
+	rc=0; wait $$a || rc=1; wait $$b || rc=1; \
+	cat .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log; \
+	grep -h '^== scenario' .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log || true; exit $$rc
 
 test: test-fast test-lab molecule ## every test: lint, sanity, pytest, then the lab's tests and the Molecule scenarios
 

@@ -54,7 +54,7 @@ def test_a_bad_variable_fails_first(unchanged, extra_vars, message):
         assert 'Install and start devpi-server' not in run.stdout
 
 
-BUNDLE = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), '.tmp', 'bundle-molecule')
+BUNDLE = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), '.tmp', 'bundle-default')
 
 
 @pytest.fixture

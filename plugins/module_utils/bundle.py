@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import json
 import os
+
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution import sha256sum
 
 # The clients' distributions: what the site index gets.
 PACKAGES = 'packages'
@@ -31,14 +32,6 @@ class BundleError(ValueError):
     """A bundle that does not match its manifest; the message names the files."""
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1024 * 1024), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(bundle_dir, manifest_sha256=None):
     """The manifest's entries and its own sha256, after checking every file of the sections against them.
 
@@ -48,7 +41,7 @@ def verify(bundle_dir, manifest_sha256=None):
     paths = layout(bundle_dir)
     if not os.path.isfile(paths['manifest']):
         raise BundleError('%s has no %s: build the bundle with playbooks/bundle.yml' % (paths['dir'], MANIFEST))
-    own = _sha256(paths['manifest'])
+    own = sha256sum(paths['manifest'])
     if manifest_sha256 and own != manifest_sha256.strip().lower():
         raise BundleError('%s is refused: its sha256 is %s, not the %s it was pinned to'
                           % (paths['manifest'], own, manifest_sha256.strip().lower()))
@@ -65,7 +58,7 @@ def verify(bundle_dir, manifest_sha256=None):
         path = os.path.join(paths['dir'], relative)
         if entry.get('section') not in SECTIONS or '/' in str(entry.get('file')) or not os.path.isfile(path):
             missing.append(relative)
-        elif os.path.getsize(path) != entry.get('size') or _sha256(path) != entry.get('sha256'):
+        elif os.path.getsize(path) != entry.get('size') or sha256sum(path) != entry.get('sha256'):
             changed.append(relative)
     unlisted = []
     for section in SECTIONS:

@@ -22,7 +22,7 @@ import time
 import uuid
 
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlparse
 
 from ansible.module_utils.urls import Request, make_context
 
@@ -271,6 +271,11 @@ class DevpiClient:
                 files[filename] = dict(version=version.get('version'), sha256=(link.get('hashes') or {}).get('sha256'),
                                        url=link['href'])
         return files
+
+    def delete_file(self, url, force=False):
+        """DELETE one file by the URL the index gave for it; force is what a non-volatile index needs."""
+        path = url[len(self.url):] if url.startswith(self.url + '/') else urlparse(url).path
+        return self.request('DELETE', path.split('#', 1)[0] + ('?force=' if force else ''))
 
     # -- uploads -------------------------------------------------------------
 

@@ -11,10 +11,14 @@ __metaclass__ = type
 import email.parser
 import hashlib
 import os
+import re
 import tarfile
 import zipfile
 
-SUFFIXES = ('.whl', '.tar.gz', '.zip')
+# The archive formats of Python distributions that devpi-server accepts: wheels, eggs and source archives.
+WHEEL, EGG = '.whl', '.egg'
+SDIST_SUFFIXES = ('.tar.gz', '.tgz', '.tar.bz2', '.zip')
+SUFFIXES = (WHEEL, EGG) + SDIST_SUFFIXES
 
 # Core metadata headers that repeat, sent as repeated form fields like twine and devpi-client do.
 _MULTI = {
@@ -54,28 +58,59 @@ def is_distribution_name(filename):
     return filename.endswith(SUFFIXES)
 
 
-def expand_sources(sources):
-    """Files to upload from a list of files and directories, in order, without repeats.
+def find_distributions(sources, read=False):
+    """The distribution files a list of files and directories means, in order without repeats, and the problems.
 
-    A directory means the distributions directly inside it.
+    A directory means every file inside it, at any depth, and each must be a distribution: nothing is skipped
+    silently. With read, each file's metadata must be readable too. Returns (files, problems); each problem
+    is a sentence naming the path.
     """
-    files = []
-    seen = set()
+    files, problems, by_name, seen = [], [], {}, set()
     for src in sources:
         path = os.path.abspath(os.path.expanduser(src))
         if os.path.isdir(path):
-            found = sorted(os.path.join(path, name) for name in os.listdir(path)
-                           if is_distribution_name(name) and os.path.isfile(os.path.join(path, name)))
+            found = []
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                found.extend(os.path.join(root, name) for name in sorted(names))
+            for name in found:
+                if not is_distribution_name(name):
+                    problems.append('%s (in %s) is not a Python distribution (expected %s)' % (name, src, _expected()))
         elif os.path.isfile(path):
-            if not is_distribution_name(path):
-                raise DistributionError('src %s is not a Python distribution (expected a .whl, .tar.gz or .zip file)' % src)
             found = [path]
+            if not is_distribution_name(path):
+                problems.append('%s is not a Python distribution (expected %s)' % (src, _expected()))
         else:
-            raise DistributionError('src %s does not exist' % src)
+            problems.append('%s does not exist' % src)
+            continue
         for name in found:
-            if name not in seen:
-                seen.add(name)
-                files.append(name)
+            if not is_distribution_name(name) or name in seen:
+                continue
+            seen.add(name)
+            other = by_name.setdefault(os.path.basename(name), name)
+            if other != name:
+                # One index holds one file of a name: which of the two was meant cannot be guessed.
+                problems.append('%s and %s have the same file name' % (other, name))
+                continue
+            if read:
+                try:
+                    read_metadata(name)
+                except DistributionError as e:
+                    problems.append(str(e))
+                    continue
+            files.append(name)
+    return files, problems
+
+
+def _expected():
+    return 'a file ending with %s' % ', '.join(SUFFIXES)
+
+
+def expand_sources(sources):
+    """The distribution files of find_distributions(); DistributionError naming every problem."""
+    files, problems = find_distributions(sources)
+    if problems:
+        raise DistributionError('; '.join(problems))
     return files
 
 
@@ -87,32 +122,47 @@ def sha256sum(path):
     return digest.hexdigest()
 
 
-def _read_wheel(path):
+def _read_zip_member(path, wanted, what):
+    """The one top-level member DIR/NAME of a zip archive that ends with wanted ('.dist-info/METADATA', ...)."""
     with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.count('/') == 1 and n.endswith('.dist-info/METADATA')]
+        names = [n for n in archive.namelist() if n.count('/') == 1 and n.endswith(wanted)]
         if len(names) != 1:
-            raise DistributionError('%s is not a wheel: it has no single .dist-info/METADATA' % path)
+            raise DistributionError('%s is not %s: it has no single top-level %s' % (path, what, wanted.lstrip('/')))
         return archive.read(names[0])
 
 
-def _read_sdist(path):
+def _read_tar_member(path, wanted, what):
+    with tarfile.open(path, 'r:*') as archive:
+        for member in archive:
+            if member.isfile() and member.name.count('/') == 1 and member.name.endswith(wanted):
+                return archive.extractfile(member).read()
+    raise DistributionError('%s is not %s: it has no top-level %s' % (path, what, wanted.lstrip('/')))
+
+
+def _read_raw(path):
+    if path.endswith(WHEEL):
+        return _read_zip_member(path, '.dist-info/METADATA', 'a wheel')
+    if path.endswith(EGG):
+        return _read_zip_member(path, 'EGG-INFO/PKG-INFO', 'an egg')
     if path.endswith('.zip'):
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.count('/') == 1 and name.endswith('/PKG-INFO'):
-                    return archive.read(name)
-    else:
-        with tarfile.open(path, 'r:gz') as archive:
-            for member in archive:
-                if member.isfile() and member.name.count('/') == 1 and member.name.endswith('/PKG-INFO'):
-                    return archive.extractfile(member).read()
-    raise DistributionError('%s is not a source distribution: it has no top-level PKG-INFO' % path)
+        return _read_zip_member(path, '/PKG-INFO', 'a source distribution')
+    return _read_tar_member(path, '/PKG-INFO', 'a source distribution')
+
+
+def _file_type(filename):
+    """devpi's filetype and pyversion form fields for a distribution's file name."""
+    if filename.endswith(WHEEL):
+        return 'bdist_wheel', filename.split('-')[-3] if filename.count('-') >= 4 else 'any'
+    if filename.endswith(EGG):
+        match = re.search(r'-py(\d[\d.]*)\.egg$', filename)
+        return 'bdist_egg', match.group(1) if match else 'any'
+    return 'sdist', 'source'
 
 
 def read_metadata(path):
     """Core metadata of a wheel or sdist as devpi's upload form fields ('name', 'version', ...)."""
     try:
-        raw = _read_wheel(path) if path.endswith('.whl') else _read_sdist(path)
+        raw = _read_raw(path)
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
         raise DistributionError('%s is not a Python distribution: %s' % (path, e))
     message = email.parser.Parser().parsestr(raw.decode('utf-8', 'replace'))
@@ -130,7 +180,5 @@ def read_metadata(path):
         fields['description'] = description
     if not fields.get('name') or not fields.get('version'):
         raise DistributionError('%s is not a Python distribution: its metadata has no Name or Version' % path)
-    filename = os.path.basename(path)
-    fields['filetype'] = 'bdist_wheel' if filename.endswith('.whl') else 'sdist'
-    fields['pyversion'] = filename.split('-')[-3] if filename.endswith('.whl') and filename.count('-') >= 4 else 'source'
+    fields['filetype'], fields['pyversion'] = _file_type(os.path.basename(path))
     return fields

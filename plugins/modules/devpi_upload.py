@@ -17,6 +17,8 @@ description:
     so a second run sends no upload and reports C(changed=false).
   - Sends each file's core metadata with it (summary, C(Requires-Python), dependencies, ...) as devpi-client does,
     so pip sees C(data-requires-python) on the simple page.
+  - Reports the files the index holds (its own, not its bases') that are not among O(src), with a warning, and with
+    O(prune=true) removes them, so the index holds exactly what it is given.
 author:
   - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
@@ -29,8 +31,11 @@ options:
   src:
     description:
       - Files and directories on the managed host.
-      - A directory means every C(.whl), C(.tar.gz) and C(.zip) file directly inside it (not in subdirectories).
-      - A file must be a Python distribution; its metadata is read from the archive.
+      - A directory means every file inside it, at any depth.
+      - Every file must be a Python distribution in a format devpi accepts (C(.whl), C(.egg), C(.tar.gz), C(.tgz),
+        C(.tar.bz2), C(.zip)); its metadata is read from the archive. Any other file, also one inside a
+        directory, fails the task naming it before anything is uploaded.
+      - Two files of the same name fail the same way.
     type: list
     elements: path
     required: true
@@ -44,6 +49,13 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  prune:
+    description:
+      - Remove the files the index holds that are not among O(src), after the uploads.
+      - Off, they are kept, listed in RV(extra) and named in a warning.
+      - On a non-volatile index devpi removes files only when forced; setting this is that explicit choice.
+    type: bool
+    default: false
   workers:
     description:
       - Requests sent at once while reading the index, hashing and uploading.
@@ -62,7 +74,7 @@ attributes:
   diff_mode:
     description: Returns what changed (or would change in check mode) in diff mode.
     support: full
-    details: The given files that the index holds, before and after.
+    details: The index's files, before and after.
 seealso:
   - module: airgap.pypi_mirror.devpi_index
   - module: airgap.pypi_mirror.devpi_info
@@ -87,6 +99,15 @@ EXAMPLES = r'''
     index: root/prod
     src: [/srv/bundle/wheels]
     on_conflict: skip
+
+- name: Make sure root/prod holds exactly the bundle's distributions, nothing removed from it
+  airgap.pypi_mirror.devpi_upload:
+    url: http://127.0.0.1:3141
+    auth_username: root
+    auth_password: "{{ devpi_root_password }}"
+    index: root/prod
+    src: [/srv/bundle/wheels]
+    prune: true
 '''
 
 RETURN = r'''
@@ -110,6 +131,20 @@ conflicts:
   type: list
   elements: str
   sample: []
+extra:
+  description:
+    - File names the index holds that are not among O(src), with O(prune=true) those removed (in check mode,
+      those that would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [urllib3-1.26.5-py2.py3-none-any.whl]
+removed:
+  description: The files of RV(extra) removed from the index (in check mode, those that would be); empty unless O(prune=true).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 uploaded_count:
   description: Number of files in RV(uploaded).
   returned: always
@@ -121,7 +156,7 @@ kept_count:
   type: int
   sample: 1
 diff:
-  description: The given files present on the index, before and after.
+  description: The index's own files, before and after.
   returned: when diff mode is on
   type: dict
 '''
@@ -158,11 +193,13 @@ def plan(module, client, files, pool):
         module.fail_json(msg='index %s is a mirror index and takes no uploads; packages go to a stage index '
                              'that lists %s in its bases' % (index, index))
     metadata = [read_metadata(path) for path in files]
-    on_index = set(normalize_project(p) for p in config.get('projects', []))
-    # Only projects the index already has can hold one of our files: read those, a few at a time.
-    wanted = sorted(set(normalize_project(m['name']) for m in metadata) & on_index)
-    held = dict(zip(wanted, pool.map(lambda project: client.get_project_files(index, project), wanted)))
+    # Every project the index holds, a few at a time: one of our files, or a file nobody gave any more.
+    projects = sorted(set(normalize_project(p) for p in config.get('projects', [])))
+    held = dict(zip(projects, pool.map(lambda project: client.get_project_files(index, project), projects)))
     existing = [held.get(normalize_project(m['name']), {}).get(os.path.basename(path)) for path, m in zip(files, metadata)]
+    given = set(os.path.basename(path) for path in files)
+    extra = dict((name, there['url']) for project_files in held.values() for name, there in project_files.items()
+                 if name not in given)
     compare = [path for path, there in zip(files, existing) if there is not None]
     digests = dict(zip(compare, pool.map(sha256sum, compare)))
     volatile = config.get('volatile', True)
@@ -178,7 +215,7 @@ def plan(module, client, files, pool):
             replaced.append(filename)
         else:
             conflicts.append(filename)
-    return todo, present, conflicts, replaced
+    return todo, present, conflicts, replaced, extra, volatile
 
 
 def upload_all(module, client, todo, pool):
@@ -202,13 +239,26 @@ def upload_all(module, client, todo, pool):
     return done
 
 
+def prune(module, client, extra, volatile):
+    """Remove the index's files that were not given, one at a time, after the uploads."""
+    removed = []
+    for name in sorted(extra):
+        try:
+            client.delete_file(extra[name], force=not volatile)
+        except DevpiError as e:
+            module.fail_json(msg='removing %s from %s failed: %s' % (name, module.params['index'], e), status=e.status,
+                             removed=removed)
+        removed.append(name)
+    return removed
+
+
 def run(module, client):
     with ThreadPoolExecutor(max_workers=module.params['workers']) as pool:
         try:
             files = expand_sources(module.params['src'])
-            todo, present, conflicts, replaced = plan(module, client, files, pool)
+            todo, present, conflicts, replaced, extra, volatile = plan(module, client, files, pool)
         except DistributionError as e:
-            module.fail_json(msg=str(e))
+            module.fail_json(msg='src: %s; nothing was uploaded' % e)
         if conflicts and module.params['on_conflict'] == 'fail':
             module.fail_json(msg='index %s is not volatile and already holds other content under the name of %s; '
                                  'nothing was uploaded (set on_conflict: skip to leave those files in place)'
@@ -217,12 +267,19 @@ def run(module, client):
             uploaded = [os.path.basename(path) for path, dummy in todo]
         else:
             uploaded = upload_all(module, client, todo, pool)
+    removed = []
+    if module.params['prune']:
+        removed = sorted(extra) if module.check_mode else prune(module, client, extra, volatile)
+    elif extra:
+        module.warn('index %s holds %d file(s) that are not among src: %s; they stay (prune: true removes them)'
+                    % (module.params['index'], len(extra), ', '.join(sorted(extra))))
     kept = present + conflicts
-    result = dict(changed=bool(uploaded), uploaded=uploaded, kept=kept, conflicts=conflicts,
-                  uploaded_count=len(uploaded), kept_count=len(kept))
+    result = dict(changed=bool(uploaded or removed), uploaded=uploaded, kept=kept, conflicts=conflicts,
+                  extra=sorted(extra), removed=removed, uploaded_count=len(uploaded), kept_count=len(kept))
     if module._diff:
-        result['diff'] = dict(before=dict(files=sorted(present + conflicts + replaced)),
-                              after=dict(files=sorted(present + conflicts + uploaded)))
+        others = sorted(set(extra) - set(removed))
+        result['diff'] = dict(before=dict(files=sorted(present + conflicts + replaced + list(extra))),
+                              after=dict(files=sorted(present + conflicts + uploaded + others)))
     return result
 
 
@@ -231,6 +288,7 @@ def main():
         index=dict(type='str', required=True),
         src=dict(type='list', elements='path', required=True),
         on_conflict=dict(type='str', default='fail', choices=['fail', 'skip']),
+        prune=dict(type='bool', default=False),
         workers=dict(type='int', default=4),
     )
     argument_spec.update(devpi_argument_spec())

@@ -157,15 +157,32 @@ def make_wheel(directory, name, version='1.0', payload=b'', requires_python=None
     return path
 
 
-def make_sdist(directory, name, version='1.0'):
+def make_sdist(directory, name, version='1.0', suffix='.tar.gz'):
+    """A source distribution in any archive format devpi accepts (.tar.gz, .tgz, .tar.bz2, .tar, .zip)."""
     dist = name.replace('-', '_')
-    path = os.path.join(str(directory), '%s-%s.tar.gz' % (dist, version))
-    with tarfile.open(path, 'w:gz') as archive:
-        for member, data in (('%s-%s/PKG-INFO' % (dist, version), _metadata(name, version).encode()),
-                             ('%s-%s/setup.py' % (dist, version), b'from setuptools import setup\nsetup()\n')):
+    path = os.path.join(str(directory), '%s-%s%s' % (dist, version, suffix))
+    members = (('%s-%s/PKG-INFO' % (dist, version), _metadata(name, version).encode()),
+               ('%s-%s/setup.py' % (dist, version), b'from setuptools import setup\nsetup()\n'))
+    if suffix == '.zip':
+        with zipfile.ZipFile(path, 'w') as archive:
+            for member, data in members:
+                archive.writestr(member, data)
+        return path
+    mode = {'.tar.gz': 'w:gz', '.tgz': 'w:gz', '.tar.bz2': 'w:bz2', '.tar': 'w'}[suffix]
+    with tarfile.open(path, mode) as archive:
+        for member, data in members:
             info = tarfile.TarInfo(member)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def make_egg(directory, name, version='1.0'):
+    dist = name.replace('-', '_')
+    path = os.path.join(str(directory), '%s-%s-py3.11.egg' % (dist, version))
+    with zipfile.ZipFile(path, 'w') as archive:
+        archive.writestr('EGG-INFO/PKG-INFO', _metadata(name, version))
+        archive.writestr('%s/__init__.py' % dist, 'VERSION = %r\n' % version)
     return path
 
 

@@ -2,10 +2,13 @@
 
 import hashlib
 import os
+import re
+import urllib.parse
+import urllib.request
 
 import pytest
 
-from devpitest import make_sdist, make_wheel, pip_download
+from devpitest import make_egg, make_sdist, make_wheel, pip_download
 
 
 def sha256(path):
@@ -23,11 +26,11 @@ def stage(ansible, unique):
 
 def test_uploads_a_directory_then_changes_nothing(ansible, devpi, stage, tmp_path):
     dist = tmp_path / 'dist'
-    dist.mkdir()
+    (dist / 'sources').mkdir(parents=True)
     wheel = make_wheel(dist, 'alpha-tool', '1.0')
     wheel2 = make_wheel(dist, 'alpha-tool', '1.1')
-    sdist = make_sdist(dist, 'beta-lib', '2.0')
-    (dist / 'README.txt').write_text('not a distribution, ignored in a directory')
+    # A subdirectory's files are the directory's too.
+    sdist = make_sdist(dist / 'sources', 'beta-lib', '2.0')
     first = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
     assert first['changed'] is True
     assert sorted(first['uploaded']) == sorted(os.path.basename(p) for p in (wheel, wheel2, sdist))
@@ -53,7 +56,6 @@ def test_pip_installs_what_was_uploaded(ansible, devpi, stage, tmp_path):
     got = dest / os.path.basename(wheel)
     assert sha256(str(got)) == sha256(wheel)
     # The metadata went up with the file: pip sees Requires-Python on the simple page.
-    import urllib.request
     with urllib.request.urlopen('%s/%s/+simple/gamma-pkg/' % (devpi.url, stage)) as resp:
         page = resp.read().decode()
     assert 'data-requires-python="&gt;=3.8"' in page
@@ -131,7 +133,7 @@ def test_a_missing_path_fails_and_uploads_nothing(ansible, devpi, stage, tmp_pat
     missing = str(tmp_path / 'nope.whl')
     result = ansible.run('devpi_upload', dict(index=stage, src=[good, missing]))
     assert result['failed'] is True
-    assert result['msg'] == 'src %s does not exist' % missing
+    assert result['msg'] == 'src: %s does not exist; nothing was uploaded' % missing
     assert devpi.files(stage, 'kappa') == {}
 
 
@@ -141,13 +143,95 @@ def test_a_file_that_is_not_a_distribution_fails_and_uploads_nothing(ansible, de
     text.write_text('hello')
     result = ansible.run('devpi_upload', dict(index=stage, src=[good, str(text)]))
     assert result['failed'] is True
-    assert result['msg'] == 'src %s is not a Python distribution (expected a .whl, .tar.gz or .zip file)' % text
+    assert result['msg'] == ('src: %s is not a Python distribution (expected a file ending with '
+                             '.whl, .egg, .tar.gz, .tgz, .tar.bz2, .zip); nothing was uploaded' % text)
     fake = tmp_path / 'fake-1.0-py3-none-any.whl'
     fake.write_bytes(b'not a zip')
     broken = ansible.run('devpi_upload', dict(index=stage, src=[good, str(fake)]))
     assert broken['failed'] is True
-    assert broken['msg'] == '%s is not a Python distribution: File is not a zip file' % fake
+    assert broken['msg'] == 'src: %s is not a Python distribution: File is not a zip file; nothing was uploaded' % fake
     assert devpi.files(stage, 'lambda-x') == {}
+
+
+def test_a_directory_holding_a_file_that_is_not_a_distribution_fails_naming_it(ansible, devpi, stage, tmp_path):
+    dist = tmp_path / 'dist'
+    (dist / 'docs').mkdir(parents=True)
+    make_wheel(dist, 'lambda-y', '1.0')
+    (dist / 'docs' / 'README.txt').write_text('not a distribution')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
+    assert result['failed'] is True
+    assert result['msg'] == ('src: %s (in %s) is not a Python distribution (expected a file ending with '
+                             '.whl, .egg, .tar.gz, .tgz, .tar.bz2, .zip); nothing was uploaded'
+                             % (dist / 'docs' / 'README.txt', dist))
+    assert devpi.files(stage, 'lambda-y') == {}
+
+
+def test_two_files_of_the_same_name_fail_naming_both(ansible, devpi, stage, tmp_path):
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    one = make_wheel(tmp_path / 'a', 'lambda-z', '1.0', payload=b'one')
+    two = make_wheel(tmp_path / 'b', 'lambda-z', '1.0', payload=b'two')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'a'), str(tmp_path / 'b')]))
+    assert result['failed'] is True
+    assert result['msg'] == 'src: %s and %s have the same file name; nothing was uploaded' % (one, two)
+    assert devpi.files(stage, 'lambda-z') == {}
+
+
+@pytest.mark.parametrize('suffix', ['.tar.bz2', '.tgz', '.zip'])
+def test_every_source_archive_format_is_uploaded_and_served(ansible, devpi, stage, tmp_path, suffix):
+    name = 'fmt-' + suffix.strip('.').replace('.', '-')
+    (tmp_path / 'dist').mkdir()
+    sdist = make_sdist(tmp_path / 'dist', name, '1.0', suffix=suffix)
+    result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'dist')]))
+    assert result['uploaded'] == [os.path.basename(sdist)], result.get('msg')
+    assert devpi.files(stage, name) == {os.path.basename(sdist): sha256(sdist)}
+    # What pip would fetch: the simple page's link for the file, and the bytes behind it.
+    with urllib.request.urlopen('%s/%s/+simple/%s/' % (devpi.url, stage, name)) as resp:
+        page = resp.read().decode()
+    href = re.search(r'href="([^"]*/%s)#sha256=%s"' % (re.escape(os.path.basename(sdist)), sha256(sdist)), page)
+    assert href, page
+    with urllib.request.urlopen(urllib.parse.urljoin('%s/%s/+simple/%s/' % (devpi.url, stage, name), href.group(1))) as resp:
+        assert hashlib.sha256(resp.read()).hexdigest() == sha256(sdist)
+
+
+def test_an_egg_is_uploaded(ansible, devpi, stage, tmp_path):
+    egg = make_egg(tmp_path, 'omicron-egg', '1.0')
+    result = ansible.run('devpi_upload', dict(index=stage, src=[egg]))
+    assert result['uploaded'] == [os.path.basename(egg)]
+    assert devpi.files(stage, 'omicron-egg') == {os.path.basename(egg): sha256(egg)}
+
+
+def test_files_nobody_gave_are_listed_and_kept_then_pruned(ansible, devpi, stage, tmp_path):
+    (tmp_path / 'v1').mkdir()
+    (tmp_path / 'v2').mkdir()
+    old = make_wheel(tmp_path / 'v1', 'rho-lib', '1.0')
+    gone = make_wheel(tmp_path / 'v1', 'sigma-lib', '1.0')
+    ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'v1')]))
+    new = make_wheel(tmp_path / 'v2', 'rho-lib', '2.0')
+    names = [os.path.basename(p) for p in (old, gone, new)]
+
+    listed = ansible.run('devpi_upload', dict(index=stage, src=[new]))
+    assert listed['uploaded'] == [names[2]]
+    assert listed['extra'] == sorted(names[:2]) and listed['removed'] == []
+    assert ('index %s holds 2 file(s) that are not among src: %s; they stay (prune: true removes them)'
+            % (stage, ', '.join(sorted(names[:2])))) in ' '.join(listed.output.split())
+    assert set(devpi.files(stage, 'rho-lib')) == {names[0], names[2]}
+    assert set(devpi.files(stage, 'sigma-lib')) == {names[1]}
+
+    would = ansible.run('devpi_upload', dict(index=stage, src=[new], prune=True), check=True, diff=True)
+    assert would['changed'] is True and would['removed'] == sorted(names[:2])
+    assert would['diff'] == dict(before=dict(files=sorted(names)), after=dict(files=[names[2]]))
+    assert set(devpi.files(stage, 'rho-lib')) == {names[0], names[2]}
+
+    pruned = ansible.run('devpi_upload', dict(index=stage, src=[new], prune=True))
+    assert pruned['changed'] is True and pruned['removed'] == sorted(names[:2]) and pruned['uploaded'] == []
+    assert devpi.files(stage, 'rho-lib') == {names[2]: sha256(new)}
+    assert devpi.files(stage, 'sigma-lib') == {}
+    # The removed project is gone from the simple page too: pip cannot get it.
+    assert pip_download(devpi, stage, 'sigma-lib', tmp_path / 'dl').returncode != 0
+
+    again = ansible.run('devpi_upload', dict(index=stage, src=[new], prune=True))
+    assert again['changed'] is False and again['extra'] == [] and again['removed'] == []
 
 
 def test_a_user_without_upload_rights_gets_the_servers_message(ansible, devpi, stage, tmp_path, unique):
@@ -168,8 +252,9 @@ def test_workers_below_one_is_refused(ansible, devpi, stage, tmp_path):
 
 
 def test_one_worker_uploads_the_same(ansible, devpi, stage, tmp_path):
-    wheels = [make_wheel(tmp_path, 'pi-%d' % i, '1.0') for i in range(3)]
-    result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path)], workers=1))
+    (tmp_path / 'dist').mkdir()
+    wheels = [make_wheel(tmp_path / 'dist', 'pi-%d' % i, '1.0') for i in range(3)]
+    result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'dist')], workers=1))
     assert sorted(result['uploaded']) == sorted(os.path.basename(w) for w in wheels)
     for i, wheel in enumerate(wheels):
         assert devpi.files(stage, 'pi-%d' % i) == {os.path.basename(wheel): sha256(wheel)}

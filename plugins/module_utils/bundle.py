@@ -33,7 +33,7 @@ class BundleError(ValueError):
 
 
 def verify(bundle_dir, manifest_sha256=None):
-    """The manifest's entries and its own sha256, after checking every file of the sections against them.
+    """The manifest's entries (each with its file's path) and its own sha256, after checking every file against them.
 
     Raises BundleError naming every file that is missing, changed (sha256 or size) or not in the manifest,
     or the manifest itself when its sha256 is not MANIFEST_SHA256.
@@ -48,7 +48,7 @@ def verify(bundle_dir, manifest_sha256=None):
     with open(paths['manifest'], 'rb') as f:
         try:
             manifest = json.loads(f.read().decode('utf-8'))
-            entries = list(manifest['files'])
+            entries = [dict(entry) for entry in manifest['files']]
         except (ValueError, KeyError, TypeError) as e:
             raise BundleError('%s is not a manifest of this collection: %s' % (paths['manifest'], e))
     listed, missing, changed = set(), [], []
@@ -56,6 +56,7 @@ def verify(bundle_dir, manifest_sha256=None):
         relative = '%s/%s' % (entry.get('section'), entry.get('file'))
         listed.add(relative)
         path = os.path.join(paths['dir'], relative)
+        entry['path'] = path
         if entry.get('section') not in SECTIONS or '/' in str(entry.get('file')) or not os.path.isfile(path):
             missing.append(relative)
         elif os.path.getsize(path) != entry.get('size') or sha256sum(path) != entry.get('sha256'):

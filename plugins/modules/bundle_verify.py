@@ -59,7 +59,7 @@ manifest_sha256:
   type: str
   sample: 3f2c9a0e2b1d4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6
 files:
-  description: The manifest's entries, every one checked.
+  description: The manifest's entries, every one checked, each with its file's C(path) in the bundle directory.
   returned: success
   type: list
   elements: dict
@@ -70,6 +70,7 @@ files:
       version: 1.3.0
       sha256: 5c3c3d9895b551b763779ba7c7a03487b7a1a45c1ab9f31c1ee5ea2d3b2df4a3
       size: 2290233
+      path: /srv/offline/pypi-bundle/packages/netaddr-1.3.0-py3-none-any.whl
 '''
 
 from ansible.module_utils.basic import AnsibleModule

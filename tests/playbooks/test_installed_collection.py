@@ -11,6 +11,7 @@ import tarfile
 
 import pytest
 
+from devpitest import make_wheel
 from playbook_run import BIN, REPO, run_playbook
 
 
@@ -108,6 +109,18 @@ def test_bad_input_names_the_variable(installed, tmp_path, extra, message):
     rc, output = check(installed, tmp_path, extra)
     assert rc != 0
     assert message in output
+
+
+def test_local_packages_that_are_not_distributions_are_named(installed, tmp_path):
+    site = tmp_path / 'site'
+    (site / 'docs').mkdir(parents=True)
+    make_wheel(site, 'acme-tools', '1.0')
+    (site / 'docs' / 'notes.txt').write_text('not a distribution')
+    rc, output = check(installed, tmp_path, {'pypi_mirror_local_packages': [str(site), str(tmp_path / 'gone.whl')]})
+    assert rc != 0
+    assert ('pypi_mirror_local_packages: %s (in %s) is not a Python distribution (expected a file ending with '
+            '.whl, .egg, .tar.gz, .tgz, .tar.bz2, .zip); %s does not exist'
+            % (site / 'docs' / 'notes.txt', site, tmp_path / 'gone.whl')) in ' '.join(output.split())
 
 
 def test_clients_without_a_server_are_refused(installed, tmp_path):

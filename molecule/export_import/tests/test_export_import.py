@@ -47,6 +47,9 @@ def test_the_mirror_caches_what_a_node_installs_through_the_chain(host, admin1):
 
 
 def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
+    # A directory the site already has, shared with its group: the export leaves its permissions alone.
+    os.makedirs(EXPORT_DIR, exist_ok=True)
+    os.chmod(EXPORT_DIR, 0o750)
     run = run_playbook('export.yml', '-e', json.dumps({'pypi_mirror_export_dir': EXPORT_DIR}))
     changed = run.changed
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -54,6 +57,7 @@ def test_export_writes_a_tarball_with_its_sha256_and_once_per_change(admin1):
     [tarball] = tarballs()
     assert re.match(r'admin1-devpi-export-serial\d+\.tar\.gz$', os.path.basename(tarball))
     assert os.stat(tarball).st_mode & 0o777 == 0o600
+    assert os.stat(EXPORT_DIR).st_mode & 0o777 == 0o750
     check = subprocess.run(['sha256sum', '--check', os.path.basename(tarball) + '.sha256'], cwd=EXPORT_DIR,
                            capture_output=True, text=True, check=False)
     assert check.stdout.strip() == os.path.basename(tarball) + ': OK'

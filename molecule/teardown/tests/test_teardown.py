@@ -7,7 +7,7 @@ import os
 import shlex
 import subprocess
 
-from playbook_run import INVENTORY, run_playbook
+from playbook_run import INVENTORY, flat, run_playbook
 
 testinfra_hosts = ['ansible://admin']
 
@@ -26,6 +26,12 @@ def test_node2_ran_trixie():
     facts = subprocess.run(['ansible', '-i', INVENTORY, 'node2', '-m', 'ansible.builtin.setup', '-a', 'filter=ansible_distribution_release'],
                            capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0'))
     assert '"ansible_distribution_release": "trixie"' in facts.stdout
+
+
+def test_the_record_names_what_the_role_created_and_not_the_sites_group(host):
+    # Teardown has run: what is left of the record is the data and the user it keeps.
+    record = json.loads(host.file('/etc/ansible/facts.d/devpi_server_devpi.fact').content_string)
+    assert record == {'created': {'serverdir': '/var/lib/devpi', 'user': 'devpi'}}
 
 
 def test_the_server_is_gone_and_its_data_kept(host):
@@ -54,8 +60,37 @@ def test_purge_removes_the_data_too(host):
     assert teardown({'pypi_mirror_purge_data': True}).changed['admin'] > 0
     assert not host.file('/var/lib/devpi').exists
     assert not host.user('devpi').exists
+    # The group was the site's before the role ran (prepare made it): purge leaves it.
+    assert host.group('devpi').exists
+    assert not host.file('/etc/ansible/facts.d/devpi_server_devpi.fact').exists
     again = teardown({'pypi_mirror_purge_data': True})
     assert again.changed == {'admin': 0, 'node1': 0, 'node2': 0}, again.stdout
+
+
+def test_check_mode_on_a_fresh_admin_host_runs_to_the_end_and_changes_nothing(host):
+    run = run_playbook('site.yml', '--check', '--diff')
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.changed['admin'] > 0 and run.changed['node1'] > 0
+    assert 'root/prod would be made on the new devpi-server and get the manifest' in flat(run.stdout)
+    for path in ('/var/lib/devpi', '/opt/devpi', '/etc/devpi', '/etc/systemd/system/devpi.service',
+                 '/etc/ansible/facts.d/devpi_server_devpi.fact'):
+        assert not host.file(path).exists, path
+    assert not host.user('devpi').exists
+    assert not node(host, 'node1').file('/etc/pip.conf').exists
+
+
+def test_a_serverdir_left_by_an_interrupted_devpi_init_is_named_with_the_fix(host):
+    host.run_test('mkdir -p /var/lib/devpi && echo \'{"uuid": "0"}\' > /var/lib/devpi/.nodeinfo')
+    try:
+        run = run_playbook('site.yml', '--limit', 'admin')
+    finally:
+        host.run_test('rm -rf /var/lib/devpi')
+    assert run.returncode != 0
+    assert ('devpi_server_serverdir /var/lib/devpi on admin was left half initialised by a devpi-init (or devpi-import) '
+            'that did not finish, so devpi-server cannot serve from it. It holds no packages yet: stop devpi.service if it '
+            'runs, remove the directory and run the play again: it holds .nodeinfo but not .serverversion and .sqlite'
+            ) in flat(run.stdout + run.stderr)
+    assert not host.file('/etc/systemd/system/devpi.service').exists
 
 
 RECORDER = r"""

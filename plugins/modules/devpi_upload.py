@@ -100,7 +100,7 @@ EXAMPLES = r'''
     src: [/srv/bundle/wheels]
     on_conflict: skip
 
-- name: Make sure root/prod holds exactly the bundle's distributions, nothing removed from it
+- name: Make sure root/prod holds exactly the bundle's distributions, none the bundle dropped
   airgap.pypi_mirror.devpi_upload:
     url: http://127.0.0.1:3141
     auth_username: root
@@ -133,8 +133,8 @@ conflicts:
   sample: []
 extra:
   description:
-    - File names the index holds that are not among O(src), with O(prune=true) those removed (in check mode,
-      those that would be).
+    - File names the index held that are not among O(src) (its own files, not its bases'). With O(prune=true) they are
+      removed, see RV(removed); without, they stay and a warning names them.
   returned: always
   type: list
   elements: str

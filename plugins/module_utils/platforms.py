@@ -108,6 +108,24 @@ def name(target):
     return '%s%s-%s' % (target['implementation'], target['python'].replace('.', ''), platform_tags(target)[0])
 
 
+def describe(target):
+    """The platform's name with the hosts it stands for, for messages."""
+    hosts = target.get('hosts') or []
+    return 'platform %s%s' % (target['name'], ' (%s)' % ', '.join(hosts) if hosts else '')
+
+
+def pip_args(target):
+    """The pip arguments that make pip choose wheels for TARGET instead of for the machine it runs on."""
+    return (['--only-binary=:all:', '--python-version', target['python'], '--implementation', target['implementation']]
+            + ['--platform=%s' % tag for tag in platform_tags(target)])
+
+
+def pip_errors(text):
+    """pip's ERROR lines, or the end of its output when it printed none."""
+    lines = [line for line in text.splitlines() if line.startswith('ERROR')]
+    return ' '.join(lines or text.strip().splitlines()[-3:])
+
+
 def _accepts(target, py, abi):
     """Whether TARGET's Python accepts a wheel built for interpreter tag PY and ABI tag ABI."""
     major, minor = _version_pair(target['python'], 'python')

@@ -127,8 +127,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
     OPTIONS as PLATFORM_OPTIONS,
     PlatformError,
+    describe,
     merge,
-    platform_tags,
+    pip_args,
+    pip_errors,
 )
 
 NO_MATCH = re.compile(r'No matching distribution found for (\S+)')
@@ -141,15 +143,6 @@ def distinct(module):
         return merge(module.params['platforms'])
     except PlatformError as e:
         module.fail_json(msg='platforms: %s' % e)
-
-
-def errors(text):
-    lines = [line for line in text.splitlines() if line.startswith('ERROR')]
-    return ' '.join(lines or text.strip().splitlines()[-3:])
-
-
-def described(target):
-    return 'platform %s%s' % (target['name'], ' (%s)' % ', '.join(target['hosts']) if target['hosts'] else '')
 
 
 class Downloader:
@@ -169,9 +162,7 @@ class Downloader:
         """Download for one platform; with allow_sdist, build what has no wheel and try again."""
         tried = set()
         while True:
-            args = ['download', '--dest', self.dest, '--find-links', self.dest, '--only-binary=:all:',
-                    '--python-version', target['python'], '--implementation', target['implementation']]
-            args += ['--platform=%s' % tag for tag in platform_tags(target)]
+            args = ['download', '--dest', self.dest, '--find-links', self.dest] + pip_args(target)
             rc, out, err = self.pip(*(args + self.requirements))
             self.saved += [os.path.basename(f) for f in re.findall(r'^Saved (.+)$', out, re.M)]
             if rc == 0:
@@ -179,11 +170,11 @@ class Downloader:
             missing = NO_MATCH.search(err)
             if not missing:
                 self.module.fail_json(msg='pip could not download %s for %s: %s'
-                                      % (' '.join(self.requirements), described(target), errors(err)), stderr=err)
+                                      % (' '.join(self.requirements), describe(target), pip_errors(err)), stderr=err)
             spec = missing.group(1)
             if not self.module.params['allow_sdist'] or spec in tried:
                 self.module.fail_json(msg='no wheel of %s for %s: %s%s'
-                                      % (spec, described(target), errors(err),
+                                      % (spec, describe(target), pip_errors(err),
                                          '' if self.module.params['allow_sdist'] else
                                          ' (allow_sdist builds it from its sdist if it is pure Python)'), stderr=err)
             tried.add(spec)
@@ -196,12 +187,12 @@ class Downloader:
             rc, _out, err = self.pip('wheel', '--no-deps', '--no-binary=%s' % project, '--wheel-dir', work, spec)
             if rc != 0:
                 self.module.fail_json(msg='no wheel of %s for %s, and its sdist does not build here: %s'
-                                      % (spec, described(target), errors(err)), stderr=err)
+                                      % (spec, describe(target), pip_errors(err)), stderr=err)
             for wheel in os.listdir(work):
                 if not wheel.endswith('-none-any.whl'):
                     self.module.fail_json(msg='no wheel of %s for %s, and its sdist builds a wheel for this machine '
                                               'only (%s): build it on a host of that platform'
-                                          % (spec, described(target), wheel))
+                                          % (spec, describe(target), wheel))
                 shutil.move(os.path.join(work, wheel), os.path.join(self.dest, wheel))
                 self.built.append(wheel)
         finally:

@@ -128,21 +128,22 @@ class Server:
 
 # -- distributions built here, so the tests need no network ----------------------------
 
-def _metadata(name, version, requires_python=None, summary='A test distribution'):
+def _metadata(name, version, requires_python=None, summary='A test distribution', requires=()):
     lines = ['Metadata-Version: 2.1', 'Name: %s' % name, 'Version: %s' % version, 'Summary: %s' % summary]
     if requires_python:
         lines.append('Requires-Python: %s' % requires_python)
+    lines += ['Requires-Dist: %s' % r for r in requires]
     return '\n'.join(lines) + '\n\n'
 
 
-def make_wheel(directory, name, version='1.0', payload=b'', requires_python=None, blob=None):
-    """A pure-Python wheel that pip can install; `blob` adds a stored (uncompressed) data file."""
+def make_wheel(directory, name, version='1.0', payload=b'', requires_python=None, blob=None, requires=()):
+    """A pure-Python wheel that pip can install; `blob` adds a stored (uncompressed) data file, `requires` dependencies."""
     dist = name.replace('-', '_')
     path = os.path.join(str(directory), '%s-%s-py3-none-any.whl' % (dist, version))
     info = '%s-%s.dist-info' % (dist, version)
     files = {
         '%s/__init__.py' % dist: b'VERSION = %r\nPAYLOAD = %r\n' % (version.encode(), payload),
-        '%s/METADATA' % info: _metadata(name, version, requires_python).encode(),
+        '%s/METADATA' % info: _metadata(name, version, requires_python, requires=requires).encode(),
         '%s/WHEEL' % info: b'Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
     }
     if blob is not None:

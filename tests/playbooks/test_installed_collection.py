@@ -43,7 +43,8 @@ def test_the_tarball_holds_the_collection_and_nothing_else(installed):
         assert not any(n == unwanted or n.startswith(unwanted + '/') for n in names), unwanted
 
 
-@pytest.mark.parametrize('module', ['devpi_user', 'devpi_index', 'devpi_upload', 'devpi_info', 'bundle_manifest', 'bundle_verify'])
+@pytest.mark.parametrize('module', ['devpi_user', 'devpi_index', 'devpi_upload', 'devpi_info', 'bundle_manifest', 'bundle_verify',
+                                    'bundle_resolve'])
 def test_ansible_doc_is_the_manual(installed, module):
     doc = run([os.path.join(BIN, 'ansible-doc'), '--json', 'airgap.pypi_mirror.' + module], installed['env'])
     assert doc.returncode == 0, doc.stderr

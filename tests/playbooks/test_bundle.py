@@ -33,6 +33,9 @@ def test_a_bundle_with_its_manifest_then_nothing_new(collections_path, tmp_path)
     for entry in manifest['files']:
         assert entry['section'] == 'packages' and len(entry['sha256']) == 64
         assert entry['size'] == os.path.getsize(str(tmp_path / 'bundle' / 'packages' / entry['file']))
+    # The bundle was proven complete for this machine's platform before the manifest was written.
+    assert re.search(r"TASK \[airgap.pypi_mirror.pypi_bundle : Check that the clients' requirements resolve from the "
+                     r"bundle alone, for every platform\] \**\nok: \[localhost\]", run.stdout), run.stdout
     again, changed, failed = bundle(collections_path, extra)
     assert (changed, failed) == (0, 0), again.stdout
     # The manifest's sha256, to carry across the gap on another channel and pin there.
@@ -75,6 +78,9 @@ def test_one_bundle_holds_a_wheel_for_each_platform_and_says_which(collections_p
     assert served[markupsafe[1]] == ['cp313-manylinux_2_41_x86_64']
     [jmespath] = [f for f in served if f.startswith('jmespath-')]
     assert served[jmespath] == ['cp311-manylinux_2_36_x86_64', 'cp313-manylinux_2_41_x86_64']
+    # The bundle was proven complete for this machine's platform before the manifest was written.
+    assert re.search(r"TASK \[airgap.pypi_mirror.pypi_bundle : Check that the clients' requirements resolve from the "
+                     r"bundle alone, for every platform\] \**\nok: \[localhost\]", run.stdout), run.stdout
     again, changed, failed = bundle(collections_path, extra)
     assert (changed, failed) == (0, 0), again.stdout
     # Writing the manifest again without platforms, as after adding a file by hand, keeps the record.

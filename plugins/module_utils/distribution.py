@@ -182,3 +182,41 @@ def read_metadata(path):
         raise DistributionError('%s is not a Python distribution: its metadata has no Name or Version' % path)
     fields['filetype'], fields['pyversion'] = _file_type(os.path.basename(path))
     return fields
+
+
+# pip's build requirements for a source tree without a [build-system] table (PEP 518's fallback).
+LEGACY_BUILD_REQUIRES = ['setuptools>=40.8.0']
+
+
+def raw_metadata(path):
+    """The core metadata file of a distribution (a wheel's METADATA, an sdist's PKG-INFO), as bytes."""
+    try:
+        return _read_raw(path)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
+        raise DistributionError('%s is not a Python distribution: %s' % (path, e))
+
+
+def build_requires(path):
+    """What pip installs to build the sdist PATH: its pyproject.toml's build-system.requires, or pip's fallback."""
+    try:
+        if path.endswith('.zip'):
+            text = _read_zip_member(path, '/pyproject.toml', 'a source distribution')
+        else:
+            text = _read_tar_member(path, '/pyproject.toml', 'a source distribution')
+    except DistributionError:
+        return list(LEGACY_BUILD_REQUIRES)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as e:
+        raise DistributionError('%s is not a Python distribution: %s' % (path, e))
+    text = text.decode('utf-8', 'replace')
+    try:
+        import tomllib
+        table = tomllib.loads(text).get('build-system')
+        requires = table.get('requires') if isinstance(table, dict) else None
+    except ImportError:
+        # Python before 3.11: the one array pip reads, found by its table and key.
+        section = re.search(r'^\[build-system\]\s*$(.*?)(?=^\[|\Z)', text, re.M | re.S)
+        array = re.search(r'^requires\s*=\s*\[(.*?)\]', section.group(1), re.M | re.S) if section else None
+        requires = re.findall(r'''["']([^"']+)["']''', array.group(1)) if array else None
+    except ValueError as e:
+        raise DistributionError('%s has a pyproject.toml pip cannot read: %s' % (path, e))
+    return list(requires) if requires is not None else list(LEGACY_BUILD_REQUIRES)

@@ -128,8 +128,8 @@ class Server:
 
 # -- distributions built here, so the tests need no network ----------------------------
 
-def _metadata(name, version, requires_python=None, summary='A test distribution', requires=()):
-    lines = ['Metadata-Version: 2.1', 'Name: %s' % name, 'Version: %s' % version, 'Summary: %s' % summary]
+def _metadata(name, version, requires_python=None, summary='A test distribution', requires=(), metadata_version='2.1'):
+    lines = ['Metadata-Version: %s' % metadata_version, 'Name: %s' % name, 'Version: %s' % version, 'Summary: %s' % summary]
     if requires_python:
         lines.append('Requires-Python: %s' % requires_python)
     lines += ['Requires-Dist: %s' % r for r in requires]
@@ -158,12 +158,19 @@ def make_wheel(directory, name, version='1.0', payload=b'', requires_python=None
     return path
 
 
-def make_sdist(directory, name, version='1.0', suffix='.tar.gz'):
-    """A source distribution in any archive format devpi accepts (.tar.gz, .tgz, .tar.bz2, .tar, .zip)."""
+def make_sdist(directory, name, version='1.0', suffix='.tar.gz', requires=(), build_requires=None):
+    """A source distribution in any archive format devpi accepts (.tar.gz, .tgz, .tar.bz2, .tar, .zip).
+
+    With `build_requires` it has a pyproject.toml naming them (and core metadata 2.2 declaring `requires`).
+    """
     dist = name.replace('-', '_')
     path = os.path.join(str(directory), '%s-%s%s' % (dist, version, suffix))
-    members = (('%s-%s/PKG-INFO' % (dist, version), _metadata(name, version).encode()),
-               ('%s-%s/setup.py' % (dist, version), b'from setuptools import setup\nsetup()\n'))
+    metadata = _metadata(name, version, requires=requires, metadata_version='2.1' if build_requires is None else '2.2')
+    members = [('%s-%s/PKG-INFO' % (dist, version), metadata.encode()),
+               ('%s-%s/setup.py' % (dist, version), b'from setuptools import setup\nsetup()\n')]
+    if build_requires is not None:
+        toml = '[build-system]\nrequires = [%s]\nbuild-backend = "flit_core.buildapi"\n' % ', '.join('"%s"' % r for r in build_requires)
+        members.append(('%s-%s/pyproject.toml' % (dist, version), toml.encode()))
     if suffix == '.zip':
         with zipfile.ZipFile(path, 'w') as archive:
             for member, data in members:

@@ -18,14 +18,16 @@ PACKAGES = 'packages'
 # devpi-server and devpi-web with their dependencies, for the admin hosts.
 SERVER = 'server'
 SECTIONS = (PACKAGES, SERVER)
+# One hash-locked requirement file per client platform, PLATFORM.txt.
+LOCKS = 'locks'
 MANIFEST = 'manifest.json'
 
 
 def layout(bundle_dir):
-    """The paths of a bundle directory's parts: {dir, packages, server, manifest}."""
+    """The paths of a bundle directory's parts: {dir, packages, server, locks, manifest}."""
     bundle_dir = str(bundle_dir).rstrip('/') or '/'
     return dict(dir=bundle_dir, packages=os.path.join(bundle_dir, PACKAGES), server=os.path.join(bundle_dir, SERVER),
-                manifest=os.path.join(bundle_dir, MANIFEST))
+                locks=os.path.join(bundle_dir, LOCKS), manifest=os.path.join(bundle_dir, MANIFEST))
 
 
 class BundleError(ValueError):
@@ -33,7 +35,8 @@ class BundleError(ValueError):
 
 
 def verify(bundle_dir, manifest_sha256=None):
-    """The manifest's entries (each with its file's path) and its own sha256, after checking every file against them.
+    """The manifest's entries (each with its file's path), its own sha256 and its lock entries (each with its path),
+    after checking every file and lock against them.
 
     Raises BundleError naming every file that is missing, changed (sha256 or size) or not in the manifest,
     or the manifest itself when its sha256 is not MANIFEST_SHA256.
@@ -49,20 +52,21 @@ def verify(bundle_dir, manifest_sha256=None):
         try:
             manifest = json.loads(f.read().decode('utf-8'))
             entries = [dict(entry) for entry in manifest['files']]
+            locks = [dict(entry) for entry in manifest.get('locks', [])]
         except (ValueError, KeyError, TypeError) as e:
             raise BundleError('%s is not a manifest of this collection: %s' % (paths['manifest'], e))
     listed, missing, changed = set(), [], []
-    for entry in entries:
-        relative = '%s/%s' % (entry.get('section'), entry.get('file'))
+    for section, entry in [(e.get('section'), e) for e in entries] + [(LOCKS, e) for e in locks]:
+        relative = '%s/%s' % (section, entry.get('file'))
         listed.add(relative)
         path = os.path.join(paths['dir'], relative)
         entry['path'] = path
-        if entry.get('section') not in SECTIONS or '/' in str(entry.get('file')) or not os.path.isfile(path):
+        if section not in SECTIONS + (LOCKS,) or '/' in str(entry.get('file')) or not os.path.isfile(path):
             missing.append(relative)
         elif os.path.getsize(path) != entry.get('size') or sha256sum(path) != entry.get('sha256'):
             changed.append(relative)
     unlisted = []
-    for section in SECTIONS:
+    for section in SECTIONS + (LOCKS,):
         for root, dirs, files in os.walk(paths[section]):
             dirs.sort()
             for name in sorted(files):
@@ -74,4 +78,4 @@ def verify(bundle_dir, manifest_sha256=None):
     if problems:
         raise BundleError('the bundle %s does not match its manifest, so nothing of it is used: %s'
                           % (paths['dir'], '; '.join('%s: %s' % (what, ', '.join(names)) for what, names in problems)))
-    return entries, own
+    return entries, own, locks

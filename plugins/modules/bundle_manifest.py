@@ -17,6 +17,8 @@ description:
   - Writes only when the list differs from the manifest that is there, so an unchanged bundle reports C(changed=false).
   - The pypi_bundle role calls it after downloading; the manifest is what travels across the air gap with the files.
   - With O(platforms), it also records which platform each file serves.
+  - Lists the lock files of the bundle's C(locks/) directory (one per client platform, written by
+    M(airgap.pypi_mirror.bundle_resolve)) with their sha256 and size too, so they cross the air gap verified.
 author:
   - airgap.pypi_mirror maintainers (@airgap-ansible)
 options:
@@ -85,6 +87,16 @@ platforms:
       libc: glibc
       libc_version: "2.36"
       hosts: [node1]
+locks:
+  description: The lock files of the bundle's C(locks/) directory, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - file: cp311-manylinux_2_36_x86_64.txt
+      platform: cp311-manylinux_2_36_x86_64
+      sha256: 0c1d0f3b8e0f4a0b9d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b
+      size: 1290
 manifest:
   description: Path of the manifest file.
   returned: always
@@ -104,7 +116,7 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution im
     sha256sum,
 )
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
-from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import MANIFEST, SECTIONS
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import MANIFEST, SECTIONS, layout
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms import (
     FIELDS,
     PlatformError,
@@ -156,6 +168,15 @@ def entries(path, sections, platforms):
     return files
 
 
+def lock_entries(path):
+    directory = layout(path)['locks']
+    if not os.path.isdir(directory):
+        return []
+    return [dict(file=name, platform=name[:-len('.txt')], sha256=sha256sum(os.path.join(directory, name)),
+                 size=os.path.getsize(os.path.join(directory, name)))
+            for name in sorted(os.listdir(directory)) if name.endswith('.txt') and os.path.isfile(os.path.join(directory, name))]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -181,7 +202,10 @@ def main():
     except DistributionError as e:
         module.fail_json(msg=str(e))
     listed = [dict((k, t[k]) for k in FIELDS + ('name', 'section', 'hosts')) for s in sorted(platforms) for t in platforms[s]]
+    locks = lock_entries(path)
     content = dict(files=files, platforms=listed) if platforms else dict(files=files)
+    if locks:
+        content['locks'] = locks
     text = json.dumps(content, indent=2, sort_keys=True) + '\n'
     changed = before != text
     if changed and not module.check_mode:
@@ -189,7 +213,7 @@ def main():
         with open(tmp, 'w') as f:
             f.write(text)
         os.rename(tmp, manifest)
-    result = dict(changed=changed, files=files, platforms=listed, manifest=manifest)
+    result = dict(changed=changed, files=files, platforms=listed, locks=locks, manifest=manifest)
     if module._diff:
         try:
             old = [f['file'] for f in json.loads(before)['files']] if before else []

@@ -13,7 +13,7 @@ short_description: Check every file of a bundle against its manifest, and the ma
 version_added: 1.0.0
 description:
   - Reads the bundle's C(manifest.json) (written by M(airgap.pypi_mirror.bundle_manifest)) and checks every file of
-    its sections (C(packages/), C(server/)) against it, by size and sha256.
+    its sections (C(packages/), C(server/)) and every lock file (C(locks/)) against it, by size and sha256.
   - Fails, naming the files, when a file is missing, has changed, or is not in the manifest; nothing of such a bundle
     should be used.
   - With O(manifest_sha256), the manifest itself must have that sha256. Carried across the air gap on a separate
@@ -71,6 +71,17 @@ files:
       sha256: 5c3c3d9895b551b763779ba7c7a03487b7a1a45c1ab9f31c1ee5ea2d3b2df4a3
       size: 2290233
       path: /srv/offline/pypi-bundle/packages/netaddr-1.3.0-py3-none-any.whl
+locks:
+  description: The manifest's lock files (one per client platform), every one checked, each with its C(path).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - file: cp311-manylinux_2_36_x86_64.txt
+      platform: cp311-manylinux_2_36_x86_64
+      sha256: 0c1d0f3b8e0f4a0b9d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b
+      size: 1290
+      path: /srv/offline/pypi-bundle/locks/cp311-manylinux_2_36_x86_64.txt
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -87,10 +98,10 @@ def main():
         supports_check_mode=True,
     )
     try:
-        files, own = verify(module.params['path'], module.params['manifest_sha256'])
+        files, own, locks = verify(module.params['path'], module.params['manifest_sha256'])
     except BundleError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(changed=False, manifest_sha256=own, files=files)
+    module.exit_json(changed=False, manifest_sha256=own, files=files, locks=locks)
 
 
 if __name__ == '__main__':

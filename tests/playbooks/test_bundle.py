@@ -33,9 +33,14 @@ def test_a_bundle_with_its_manifest_then_nothing_new(collections_path, tmp_path)
     for entry in manifest['files']:
         assert entry['section'] == 'packages' and len(entry['sha256']) == 64
         assert entry['size'] == os.path.getsize(str(tmp_path / 'bundle' / 'packages' / entry['file']))
-    # The bundle was proven complete for this machine's platform before the manifest was written.
-    assert re.search(r"TASK \[airgap.pypi_mirror.pypi_bundle : Check that the clients' requirements resolve from the "
-                     r"bundle alone, for every platform\] \**\nok: \[localhost\]", run.stdout), run.stdout
+    # The bundle was proven complete for this machine's platform before the manifest was written, and locked.
+    assert re.search(r"TASK \[airgap.pypi_mirror.pypi_bundle : Make sure the clients' requirements resolve from the "
+                     r"bundle alone, and each platform has its lock file\] \**\nchanged: \[localhost\]", run.stdout), run.stdout
+    locks = os.listdir(str(tmp_path / 'bundle' / 'locks'))
+    assert [lock['file'] for lock in manifest['locks']] == locks and len(locks) == 1
+    text = (tmp_path / 'bundle' / 'locks' / locks[0]).read_text()
+    for entry in manifest['files']:
+        assert '%s==%s \\\n    --hash=sha256:%s\n' % (entry['project'], entry['version'], entry['sha256']) in text
     again, changed, failed = bundle(collections_path, extra)
     assert (changed, failed) == (0, 0), again.stdout
     # The manifest's sha256, to carry across the gap on another channel and pin there.
@@ -78,9 +83,16 @@ def test_one_bundle_holds_a_wheel_for_each_platform_and_says_which(collections_p
     assert served[markupsafe[1]] == ['cp313-manylinux_2_41_x86_64']
     [jmespath] = [f for f in served if f.startswith('jmespath-')]
     assert served[jmespath] == ['cp311-manylinux_2_36_x86_64', 'cp313-manylinux_2_41_x86_64']
-    # The bundle was proven complete for this machine's platform before the manifest was written.
-    assert re.search(r"TASK \[airgap.pypi_mirror.pypi_bundle : Check that the clients' requirements resolve from the "
-                     r"bundle alone, for every platform\] \**\nok: \[localhost\]", run.stdout), run.stdout
+    # The bundle was proven complete for this machine's platform before the manifest was written, and locked.
+    assert re.search(r"TASK \[airgap.pypi_mirror.pypi_bundle : Make sure the clients' requirements resolve from the "
+                     r"bundle alone, and each platform has its lock file\] \**\nchanged: \[localhost\]", run.stdout), run.stdout
+    # Each platform's lock holds the hash of the markupsafe wheel built for it, and jmespath's.
+    assert [lock['file'] for lock in manifest['locks']] == [p['name'] + '.txt' for p in manifest['platforms']]
+    for platform in manifest['platforms']:
+        text = (tmp_path / 'bundle' / 'locks' / (platform['name'] + '.txt')).read_text()
+        for entry in manifest['files']:
+            line = '%s==%s \\\n    --hash=sha256:%s\n' % (entry['project'], entry['version'], entry['sha256'])
+            assert (line in text) == (platform['name'] in entry['platforms']), (line, text)
     again, changed, failed = bundle(collections_path, extra)
     assert (changed, failed) == (0, 0), again.stdout
     # Writing the manifest again without platforms, as after adding a file by hand, keeps the record.

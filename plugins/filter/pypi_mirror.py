@@ -35,7 +35,8 @@ def distribution_files(sources):
 def platform(fact, hosts=None):
     if not isinstance(fact, Mapping):
         raise AnsibleFilterError('platform needs a dict such as the python_platform fact, not %r' % (fact,))
-    return shape(fact, hosts)
+    # A platform as a manifest lists it keeps its own hosts unless others are given.
+    return shape(fact, hosts if hosts is not None else fact.get('hosts'))
 
 
 class FilterModule(object):

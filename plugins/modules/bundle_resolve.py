@@ -19,10 +19,10 @@ description:
     C(setuptools) fallback) must resolve from O(path) as wheels for the platform too.
   - Fails when anything does not resolve, naming for each platform the requirement, the dependency or build backend
     that is missing and which project needs it, so a bundle that is not complete never leaves the online side.
-  - With O(lock_dir), writes for each platform a lock file in pip's C(--require-hashes) format, C(PLATFORM.txt):
+  - With O(lock_dir), writes for each platform a lock file in pip's C(--require-hashes) format, C(PLATFORM.txt), with
     every project the platform installs, pinned, with the sha256 of each of its files in O(path) that a host of the
     platform may install, and which requested project pulls it in. Lock files of other platforms there are removed.
-  - With O(index_url) instead of O(path), checks an index (the site index inside the air gap): the requirements
+  - With O(index_url) instead of O(path), checks an index (the site index inside the air gap), so that the requirements
     resolve from it, and each platform's lock file in O(lock_dir) installs from it with C(--require-hashes).
 author:
   - airgap.pypi_mirror maintainers (@airgap-ansible)

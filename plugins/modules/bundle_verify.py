@@ -82,11 +82,27 @@ locks:
       sha256: 0c1d0f3b8e0f4a0b9d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b
       size: 1290
       path: /srv/offline/pypi-bundle/locks/cp311-manylinux_2_36_x86_64.txt
+platforms:
+  description: The platforms the manifest lists, each with its section and hosts (empty for a manifest without them).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - name: cp311-manylinux_2_36_x86_64
+      section: packages
+      python: "3.11"
+      implementation: cp
+      arch: x86_64
+      libc: glibc
+      libc_version: "2.36"
+      hosts: [node1]
 '''
+
+import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import BundleError, verify
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.bundle import BundleError, layout, verify
 
 
 def main():
@@ -101,7 +117,9 @@ def main():
         files, own, locks = verify(module.params['path'], module.params['manifest_sha256'])
     except BundleError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(changed=False, manifest_sha256=own, files=files, locks=locks)
+    with open(layout(module.params['path'])['manifest']) as f:
+        platforms = json.load(f).get('platforms', [])
+    module.exit_json(changed=False, manifest_sha256=own, files=files, locks=locks, platforms=platforms)
 
 
 if __name__ == '__main__':

@@ -48,6 +48,8 @@ def test_pip_conf_is_gone_or_the_earlier_one_is_back(host):
     restored = node(host, 'node2').file('/etc/pip.conf')
     assert restored.content_string == '[global]\nindex-url = http://pip.site.example/simple/\n'
     assert not node(host, 'node2').file('/etc/pip.conf.pypi_mirror-orig').exists
+    for name in ('node1', 'node2'):
+        assert not node(host, name).file('/etc/pip-requirements.lock').exists
 
 
 def test_a_second_teardown_changes_nothing(host):  # pylint: disable=unused-argument
@@ -91,6 +93,20 @@ def test_a_serverdir_left_by_an_interrupted_devpi_init_is_named_with_the_fix(hos
             'runs, remove the directory and run the play again: it holds .nodeinfo but not .serverversion and .sqlite'
             ) in flat(run.stdout + run.stderr)
     assert not host.file('/etc/systemd/system/devpi.service').exists
+
+
+def test_a_lock_path_holding_a_file_of_somebody_else_is_refused_before_any_change(host):
+    node1 = node(host, 'node1')
+    node1.run_test("printf 'netaddr==1.3.0\\n' > /etc/pip-requirements.lock")
+    try:
+        run = run_playbook('site.yml', '--limit', 'node1')
+        assert run.returncode != 0
+        assert ('pip_client_lock_path: /etc/pip-requirements.lock on node1 holds a file this role did not write, which it '
+                'would overwrite: choose another path or move that file away') in flat(run.stdout)
+        assert node1.file('/etc/pip-requirements.lock').content_string == 'netaddr==1.3.0\n'
+        assert not node1.file('/etc/pip.conf').exists
+    finally:
+        node1.run_test('rm -f /etc/pip-requirements.lock')
 
 
 RECORDER = r"""

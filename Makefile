@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv collection docs lint sanity test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site clean
+.PHONY: help demo venv collection docs lint sanity test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site bench-bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ bench: venv ## seeding benchmark; writes docs/benchmarks.md
 
 bench-lab: venv lab-deps ## lab speed (cold build, cached start, smoke scenario); writes docs/testing.md
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python bench/lab --write
+
+bench-bundle: venv collection ## bundle.yml for kubespray's requirements on two platforms, and its completeness check; writes docs/benchmarks.md
+	$(BIN)/python bench/bundle --write
 
 bench-site: venv collection lab-deps ## site.yml first and unchanged run on three lab hosts; writes docs/benchmarks.md
 	$(BIN)/python bench/site --write

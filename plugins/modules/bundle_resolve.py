@@ -130,6 +130,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -252,7 +253,9 @@ def unmet(err, where, via=None):
     spec, parent = found.groups()
     # pip's parenthesis names the project that needs it, or a requirement file's line, or the versions it saw.
     by = ' (needed by %s)' % parent if parent and not parent.startswith(('-r ', 'versions:')) else needed_by(spec, via)
-    return '%s%s is not %s as a file for it' % (spec, by, where)
+    # When the index could not be read at all, pip said why only in a warning.
+    reached = [line for line in err.splitlines() if line.startswith('WARNING: ') and ('Retrying' in line or 'repository' in line)]
+    return '%s%s is not %s as a file for it%s' % (spec, by, where, ' (pip: %s)' % reached[-1][9:] if reached else '')
 
 
 def graph_via(items):
@@ -301,7 +304,8 @@ def resolve_bundle(module, bundle, work, requirements, target):
 def check_index(module, work, requirements, target, lock):
     """(files, None) when the requirements and the platform's lock install from the index, or (None, problem)."""
     url = module.params['index_url']
-    source = ['--index-url', url]
+    # pip fetches from a plain http index only when told to trust its host, as pip.conf does on the nodes.
+    source = ['--index-url', url] + (['--trusted-host', urlsplit(url).netloc] if url.startswith('http://') else [])
     where = 'served by %s' % url
     files = []
     if requirements:

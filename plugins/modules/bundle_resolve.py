@@ -62,6 +62,15 @@ options:
     description:
       - The Python whose pip resolves. Defaults to the Python that runs the module.
     type: path
+  pythons:
+    description:
+      - More Pythons to resolve with. For each platform, the one of the platform's Python version (each is asked for
+        its version) runs pip, so the environment markers of the requirements (C(python_version < "3.12")) are
+        evaluated as on the platform's hosts; a platform without one uses O(python).
+      - Each must have pip 22.2 or later.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - airgap.pypi_mirror.platform
 attributes:
@@ -73,7 +82,8 @@ attributes:
     support: full
 notes:
   - pip evaluates environment markers (C(python_version < "3.10")) with the Python that runs it, whatever the
-    platform's Python version. Give O(python) a Python of the platform's version to check such dependencies too.
+    platform's Python version. Give O(pythons) a Python of each platform's version to check such dependencies too;
+    RV(platforms[].resolver) says which Python resolved each platform.
   - An sdist whose C(PKG-INFO) does not declare its dependencies (core metadata before 2.2, or C(Requires-Dist)
     dynamic) is resolved without them, and a warning names it.
 seealso:
@@ -101,7 +111,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 platforms:
-  description: Each distinct platform with its name, hosts, the files pip chose for it and, with O(lock_dir), its lock file.
+  description:
+    - Each distinct platform with its name, hosts, the files pip chose for it, the Python whose pip resolved it
+      (C(resolver)) and, with O(lock_dir), its lock file.
   returned: success
   type: list
   elements: dict
@@ -115,6 +127,7 @@ platforms:
       hosts: [node1]
       files: [jmespath-1.0.1-py3-none-any.whl, netaddr-1.3.0-py3-none-any.whl]
       lock: /srv/bundle/locks/cp311-manylinux_2_36_x86_64.txt
+      resolver: /usr/bin/python3.11
 problems:
   description: One sentence per platform that does not resolve.
   returned: failure
@@ -161,7 +174,7 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.requirements im
 )
 
 # pip's words for a requirement it cannot meet, with the project that asked for it when it is a dependency.
-UNMET = re.compile(r'satisfies the requirement (\S+)(?: \(from ([^)]+)\))?')
+UNMET = re.compile(r'satisfies the requirement (.+?)(?: \(from (?!versions:)([^)]+)\))?(?: \(from versions: [^)]*\))?$', re.M)
 # pip's words for a file whose hash is not the lock's: the pinned requirement and where the file came from.
 MISMATCH = re.compile(r'^\s+(\S+)==(\S+) from (\S+?)(?: \(from .*\))?:$', re.M)
 # The tag of a metadata-only stand-in for an sdist: the last one every Python 3 accepts, so a real wheel wins.
@@ -219,12 +232,12 @@ class Bundle(object):
                 if wheel_fits(name, target)]
 
 
-def run_pip(module, work, source_args, args):
+def run_pip(module, work, target, source_args, args):
     """pip's dry-run install from SOURCE_ARGS with ARGS: (rc, stderr, the report's items)."""
     report = os.path.join(work, 'report.json')
     if os.path.exists(report):
         os.remove(report)
-    argv = ([module.params['python'] or sys.executable, '-m', 'pip', 'install', '--dry-run', '--ignore-installed',
+    argv = ([target['resolver'], '-m', 'pip', 'install', '--dry-run', '--ignore-installed',
              '--target', os.path.join(work, 'target'), '--report', report, '--quiet', '--disable-pip-version-check',
              '--no-cache-dir'] + source_args + args)
     # No pip configuration of this machine (an index, find-links) may stand in for the source checked.
@@ -251,8 +264,10 @@ def unmet(err, where, via=None):
     if not found:
         return pip_errors(err)
     spec, parent = found.groups()
-    # pip's parenthesis names the project that needs it, or a requirement file's line, or the versions it saw.
-    by = ' (needed by %s)' % parent if parent and not parent.startswith(('-r ', 'versions:')) else needed_by(spec, via)
+    # The marker that made pip want it was true for this platform; the message names the requirement only.
+    spec = spec.split(';')[0].strip()
+    # pip's parenthesis names the project that needs it, or a requirement file's line.
+    by = ' (needed by %s)' % parent if parent and not parent.startswith('-r ') else needed_by(spec, via)
     # When the index could not be read at all, pip said why only in a warning.
     reached = [line for line in err.splitlines() if line.startswith('WARNING: ') and ('Retrying' in line or 'repository' in line)]
     return '%s%s is not %s as a file for it%s' % (spec, by, where, ' (pip: %s)' % reached[-1][9:] if reached else '')
@@ -278,7 +293,7 @@ def graph_via(items):
 def resolve_bundle(module, bundle, work, requirements, target):
     """(files, pins, None) pip chooses for TARGET from the bundle alone, or (None, None, problem)."""
     source = ['--no-index', '--find-links', bundle.links]
-    rc, err, items = run_pip(module, work, source, pip_args(target) + requirements)
+    rc, err, items = run_pip(module, work, target, source, pip_args(target) + requirements)
     if rc != 0:
         return None, None, '%s: %s' % (describe(target), unmet(err, 'in the bundle'))
     via = graph_via(items)
@@ -291,7 +306,7 @@ def resolve_bundle(module, bundle, work, requirements, target):
         if name not in bundle.standins.values():
             continue
         for backend in build_requires(os.path.join(bundle.path, name)):
-            rc, err, _items = run_pip(module, work, source, pip_args(target) + [backend])
+            rc, err, _items = run_pip(module, work, target, source, pip_args(target) + [backend])
             if rc != 0:
                 found = UNMET.search(err)
                 own = found and project_name(found.group(1)) == project_name(backend)
@@ -309,7 +324,7 @@ def check_index(module, work, requirements, target, lock):
     where = 'served by %s' % url
     files = []
     if requirements:
-        rc, err, items = run_pip(module, work, source, pip_args(target) + requirements)
+        rc, err, items = run_pip(module, work, target, source, pip_args(target) + requirements)
         if rc != 0:
             return None, '%s: %s' % (describe(target), unmet(err, where))
         files = [os.path.basename(i['download_info']['url']) for i in items]
@@ -318,7 +333,7 @@ def check_index(module, work, requirements, target, lock):
             via = lock_via(f.read())
         # Without --only-binary pip insists on --no-deps for another platform; the lock is closed already.
         args = ['--no-deps', '--require-hashes'] + [a for a in pip_args(target) if a != ONLY_BINARY] + ['--requirement', lock]
-        rc, err, items = run_pip(module, work, source, args)
+        rc, err, items = run_pip(module, work, target, source, args)
         if rc != 0:
             return None, '%s: %s' % (describe(target), unmet(err, where, via))
         files += [os.path.basename(i['download_info']['url']) for i in items]
@@ -348,6 +363,17 @@ def write_locks(module, texts):
     return changed, dict(before=joined[0], after=joined[1])
 
 
+def pythons_by_version(module):
+    """{major.minor: path} of the Pythons of the pythons option, each asked for its version."""
+    found = {}
+    for python in module.params['pythons']:
+        rc, out, err = module.run_command([python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])
+        if rc != 0:
+            module.fail_json(msg='pythons: %s does not run: %s' % (python, (err or out).strip() or 'rc %d' % rc))
+        found.setdefault(out.strip(), python)
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -358,6 +384,7 @@ def main():
             lock_dir=dict(type='path'),
             platforms=dict(type='list', elements='dict', required=True, options=PLATFORM_OPTIONS),
             python=dict(type='path'),
+            pythons=dict(type='list', elements='path', default=[]),
         ),
         mutually_exclusive=[('path', 'index_url')],
         required_one_of=[('path', 'index_url')],
@@ -378,11 +405,13 @@ def main():
         requirements = p['requirements'] + read_files(p['requirement_files'])
     except RequirementError as e:
         module.fail_json(msg=str(e))
+    resolvers = pythons_by_version(module)
     problems, texts = [], {}
     work = tempfile.mkdtemp(prefix='bundle-resolve-')
     try:
         bundle = Bundle(module, p['path'], work) if p['path'] else None
         for target in targets:
+            target['resolver'] = resolvers.get(target['python'], p['python'] or sys.executable)
             files, problem = [], None
             lock = os.path.join(p['lock_dir'], target['name'] + '.txt') if p['lock_dir'] else None
             if bundle and requirements:

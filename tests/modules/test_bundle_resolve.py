@@ -1,10 +1,14 @@
 """bundle_resolve: pip's resolver, for each platform, against a directory of distributions alone, the lock files it
 writes, and the same check against a real devpi index."""
 
+import glob
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from devpitest import make_sdist, make_wheel
 
@@ -182,3 +186,38 @@ def test_the_site_index_is_checked_against_the_locks(ansible, devpi, unique, tmp
     assert refused['failed'] is True
     assert refused['problems'][0].endswith(': the file of site-core==0.9 served by %s (site_core-0.9-py3-none-any.whl) '
                                            'has none of the sha256 of the lock (needed by site-app)' % url)
+
+
+def python_of(version):
+    """A CPython VERSION of this machine, searched for at run time: on PATH, then among pyenv's versions."""
+    candidates = [shutil.which('python' + version)] + sorted(
+        glob.glob(os.path.expanduser('~/.pyenv/versions/%s*/bin/python%s' % (version, version))))
+    for candidate in filter(None, candidates):
+        run = subprocess.run([candidate, '-c', 'import sys, pip; print("%d.%d" % sys.version_info[:2])'],
+                             capture_output=True, text=True, check=False)
+        if run.returncode == 0 and run.stdout.strip() == version:
+            return candidate
+    pytest.fail('this test needs a CPython %s with pip on this machine (on PATH or under ~/.pyenv/versions)' % version)
+
+
+def test_markers_are_those_of_each_platforms_own_python_when_one_is_given(ansible, tmp_path):
+    packages = tmp_path / 'packages'
+    packages.mkdir()
+    make_wheel(packages, 'site-app', '2.0', requires=['site-new; python_version >= "3.13"', 'site-old; python_version < "3.12"'])
+    make_wheel(packages, 'site-old', '1.0')
+    platforms = [dict(PLATFORMS[0], python='3.11'), dict(PLATFORMS[0], python='3.13', libc_version='2.41', hosts=['trixie'])]
+    python311, python313 = python_of('3.11'), python_of('3.13')
+    args = dict(path=str(packages), requirements=['site-app'], platforms=platforms, python=python311)
+    # One Python for both: 3.13's markers are read as 3.11's, so the dependency it lacks is not missed.
+    blind = ansible.run('bundle_resolve', args)
+    assert not blind.get('failed'), blind.get('msg')
+    assert [p['resolver'] for p in blind['platforms']] == [python311, python311]
+    seeing = ansible.run('bundle_resolve', dict(args, pythons=[python313]))
+    assert seeing['failed'] is True
+    assert seeing['problems'] == ['platform cp313-manylinux_2_41_x86_64 (trixie): site-new (needed by site-app) is not '
+                                  'in the bundle as a file for it']
+    make_wheel(packages, 'site-new', '1.0')
+    both = ansible.run('bundle_resolve', dict(args, pythons=[python313]))
+    files = dict((p['python'], p['files']) for p in both['platforms'])
+    assert files == {'3.11': ['site_app-2.0-py3-none-any.whl', 'site_old-1.0-py3-none-any.whl'],
+                     '3.13': ['site_app-2.0-py3-none-any.whl', 'site_new-1.0-py3-none-any.whl']}

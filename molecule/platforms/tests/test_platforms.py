@@ -59,8 +59,8 @@ def test_the_node_installs_kubesprays_requirements_from_its_lock_with_hashes(hos
     # pip.conf points at the mirror; the lock pins every project with the sha256 of the files that crossed the gap.
     result = host.run('/tmp/lock-venv/bin/pip install --no-cache-dir --no-compile --require-hashes -r %s' % LOCK)
     assert result.rc == 0, result.stdout + result.stderr
-    frozen = dict(re.sub(r'[-_.]+', '-', line.lower()).split('==')
-                  for line in host.run_test('/tmp/lock-venv/bin/pip freeze --all').stdout.split())
+    frozen = dict((re.sub(r'[-_.]+', '-', name.lower()), version) for name, version in
+                  (line.split('==') for line in host.run_test('/tmp/lock-venv/bin/pip freeze --all').stdout.split()))
     pinned = dict(line.split(' ')[0].split('==') for line in lock.content_string.splitlines() if '==' in line)
     # Exactly the lock's projects at the lock's versions (pip itself comes with the venv).
     assert dict((k, v) for k, v in frozen.items() if k != 'pip') == pinned

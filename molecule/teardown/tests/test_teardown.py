@@ -102,7 +102,7 @@ def test_a_lock_path_holding_a_file_of_somebody_else_is_refused_before_any_chang
         run = run_playbook('site.yml', '--limit', 'node1')
         assert run.returncode != 0
         assert ('pip_client_lock_path: /etc/pip-requirements.lock on node1 holds a file this role did not write, which it '
-                'would overwrite: choose another path or move that file away') in flat(run.stdout)
+                'would overwrite: choose another path or move that file away') in run.text
         assert node1.file('/etc/pip-requirements.lock').content_string == 'netaddr==1.3.0\n'
         assert not node1.file('/etc/pip.conf').exists
     finally:

@@ -72,30 +72,24 @@ files:
       size: 2290233
       path: /srv/offline/pypi-bundle/packages/netaddr-1.3.0-py3-none-any.whl
 locks:
-  description: The manifest's lock files (one per client platform), every one checked, each with its C(path).
+  description:
+    - The manifest's lock files (one per client platform, as RV(airgap.pypi_mirror.bundle_manifest#module:locks) lists
+      them), every one checked, each with its C(path).
   returned: success
   type: list
   elements: dict
   sample:
-    - file: cp311-manylinux_2_36_x86_64.txt
-      platform: cp311-manylinux_2_36_x86_64
-      sha256: 0c1d0f3b8e0f4a0b9d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b
-      size: 1290
-      path: /srv/offline/pypi-bundle/locks/cp311-manylinux_2_36_x86_64.txt
+    - {file: cp311-manylinux_2_36_x86_64.txt, platform: cp311-manylinux_2_36_x86_64, size: 1290,
+       sha256: 0c1d0f3b8e0f4a0b9d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b,
+       path: /srv/offline/pypi-bundle/locks/cp311-manylinux_2_36_x86_64.txt}
 platforms:
-  description: The platforms the manifest lists, each with its section and hosts (empty for a manifest without them).
+  description:
+    - The platforms the manifest lists, as RV(airgap.pypi_mirror.bundle_manifest#module:platforms) writes them (empty
+      for a manifest without them).
   returned: success
   type: list
   elements: dict
-  sample:
-    - name: cp311-manylinux_2_36_x86_64
-      section: packages
-      python: "3.11"
-      implementation: cp
-      arch: x86_64
-      libc: glibc
-      libc_version: "2.36"
-      hosts: [node1]
+  sample: [{name: cp311-manylinux_2_36_x86_64, section: packages, hosts: [node1]}]
 '''
 
 import json

@@ -83,7 +83,7 @@ attributes:
 notes:
   - pip evaluates environment markers (C(python_version < "3.10")) with the Python that runs it, whatever the
     platform's Python version. Give O(pythons) a Python of each platform's version to check such dependencies too;
-    RV(platforms[].resolver) says which Python resolved each platform.
+    C(resolver) in each entry of RV(platforms) says which Python resolved it.
   - An sdist whose C(PKG-INFO) does not declare its dependencies (core metadata before 2.2, or C(Requires-Dist)
     dynamic) is resolved without them, and a warning names it.
 seealso:

@@ -17,8 +17,9 @@ description:
   - An sdist in O(path) counts as what a host of any platform can build, with the dependencies its C(PKG-INFO)
     declares; when one is chosen, its build requirements (C(build-system.requires) of its C(pyproject.toml), or pip's
     C(setuptools) fallback) must resolve from O(path) as wheels for the platform too.
-  - Fails when anything does not resolve, naming for each platform the requirement, the dependency or build backend
-    that is missing and which project needs it, so a bundle that is not complete never leaves the online side.
+  - Fails when anything does not resolve, naming for each platform the dependency or build backend that is missing,
+    which project needs it and which of the requirements do not resolve, so a bundle that is not complete never
+    leaves the online side.
   - With O(lock_dir), writes for each platform a lock file in pip's C(--require-hashes) format, C(PLATFORM.txt), with
     every project the platform installs, pinned, with the sha256 of each of its files in O(path) that a host of the
     platform may install, and which requested project pulls it in. Lock files of other platforms there are removed.
@@ -290,12 +291,21 @@ def graph_via(items):
     return dict((k, sorted(v)) for k, v in via.items())
 
 
+def failing(module, work, target, source, requirements):
+    """Which of several requirements fail on their own, as a clause for a message (only run once pip failed)."""
+    if len(requirements) < 2:
+        return ''
+    failed = [r for r in requirements if run_pip(module, work, target, source, pip_args(target) + [r])[0] != 0]
+    return '; the requirements that do not resolve: %s' % ', '.join(failed) if failed else ''
+
+
 def resolve_bundle(module, bundle, work, requirements, target):
     """(files, pins, None) pip chooses for TARGET from the bundle alone, or (None, None, problem)."""
     source = ['--no-index', '--find-links', bundle.links]
     rc, err, items = run_pip(module, work, target, source, pip_args(target) + requirements)
     if rc != 0:
-        return None, None, '%s: %s' % (describe(target), unmet(err, 'in the bundle'))
+        return None, None, '%s: %s%s' % (describe(target), unmet(err, 'in the bundle'),
+                                         failing(module, work, target, source, requirements))
     via = graph_via(items)
     files, pins = [], []
     for item in items:
@@ -326,7 +336,7 @@ def check_index(module, work, requirements, target, lock):
     if requirements:
         rc, err, items = run_pip(module, work, target, source, pip_args(target) + requirements)
         if rc != 0:
-            return None, '%s: %s' % (describe(target), unmet(err, where))
+            return None, '%s: %s%s' % (describe(target), unmet(err, where), failing(module, work, target, source, requirements))
         files = [os.path.basename(i['download_info']['url']) for i in items]
     if lock:
         with open(lock) as f:

@@ -221,3 +221,12 @@ def test_markers_are_those_of_each_platforms_own_python_when_one_is_given(ansibl
     files = dict((p['python'], p['files']) for p in both['platforms'])
     assert files == {'3.11': ['site_app-2.0-py3-none-any.whl', 'site_old-1.0-py3-none-any.whl'],
                      '3.13': ['site_app-2.0-py3-none-any.whl', 'site_new-1.0-py3-none-any.whl']}
+
+
+def test_of_several_requirements_those_that_do_not_resolve_are_named(ansible, tmp_path):
+    packages = bundle(tmp_path)
+    (packages / 'site_core-0.9-py3-none-any.whl').unlink()
+    result = ansible.run('bundle_resolve', dict(path=str(packages), requirements=['site-extra', 'site-app>=2'],
+                                                platforms=PLATFORMS[1:]))
+    assert result['problems'] == ['platform cp39-manylinux_2_34_aarch64 (rhel9): site-core (needed by site-lib) is not in '
+                                  'the bundle as a file for it; the requirements that do not resolve: site-app>=2']

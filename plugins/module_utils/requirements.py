@@ -12,6 +12,8 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
+
 # The start of a requirement line: the project's name.
 _NAME = re.compile(r'^\s*([A-Za-z0-9][A-Za-z0-9._-]*)')
 # Options a requirement file may carry that only say where pip looks: the bundle decides that.
@@ -26,7 +28,7 @@ class RequirementError(ValueError):
 def project_name(requirement):
     """The normalized project name a requirement line starts with, or None."""
     match = _NAME.match(requirement)
-    return re.sub(r'[-_.]+', '-', match.group(1)).lower() if match else None
+    return normalize_project(match.group(1)) if match else None
 
 
 def check_files(files, variable='requirement_files'):

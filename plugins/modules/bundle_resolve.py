@@ -148,6 +148,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import normalize_project
 from ansible_collections.airgap.pypi_mirror.plugins.module_utils.distribution import (
     SDIST_SUFFIXES,
     WHEEL,
@@ -183,10 +184,6 @@ STANDIN_TAG = 'py30-none-any'
 ONLY_BINARY = '--only-binary=:all:'
 
 
-def normal(name):
-    return re.sub(r'[-_.]+', '-', name).lower()
-
-
 class Bundle(object):
     """The distributions of a directory as pip sees them, with a metadata-only wheel standing in for each sdist."""
 
@@ -202,14 +199,14 @@ class Bundle(object):
                 continue
             if name.endswith(WHEEL):
                 parts = name[:-len(WHEEL)].split('-')
-                self.files.setdefault((normal(parts[0]), parts[1]), []).append(name)
+                self.files.setdefault((normalize_project(parts[0]), parts[1]), []).append(name)
                 os.symlink(full, os.path.join(self.links, name))
             elif name.endswith(SDIST_SUFFIXES):
                 self.add_sdist(name, full)
 
     def add_sdist(self, name, full):
         meta = read_metadata(full)
-        project, version = normal(meta['name']), meta['version']
+        project, version = normalize_project(meta['name']), meta['version']
         self.files.setdefault((project, version), []).append(name)
         declared = (tuple(int(x) for x in re.findall(r'\d+', meta.get('metadata_version', '1.0'))[:2]) >= (2, 2)
                     and 'requires-dist' not in [d.lower() for d in meta.get('dynamic', [])])
@@ -276,10 +273,10 @@ def unmet(err, where, via=None):
 
 def graph_via(items):
     """{project: [requested projects that pull it in]} over the items of pip's report."""
-    needs = dict((normal(i['metadata']['name']), [project_name(r) for r in i['metadata'].get('requires_dist') or []])
+    needs = dict((normalize_project(i['metadata']['name']), [project_name(r) for r in i['metadata'].get('requires_dist') or []])
                  for i in items)
     via = {}
-    for root in [normal(i['metadata']['name']) for i in items if i.get('requested')]:
+    for root in [normalize_project(i['metadata']['name']) for i in items if i.get('requested')]:
         seen, todo = set([root]), list(needs.get(root, []))
         while todo:
             project = todo.pop()
@@ -311,7 +308,7 @@ def resolve_bundle(module, bundle, work, requirements, target):
     for item in items:
         name = bundle.chosen(item['download_info']['url'])
         files.append(name)
-        project, version = normal(item['metadata']['name']), item['metadata']['version']
+        project, version = normalize_project(item['metadata']['name']), item['metadata']['version']
         pins.append((project, version, bundle.hashes(project, version, target), via.get(project, [])))
         if name not in bundle.standins.values():
             continue

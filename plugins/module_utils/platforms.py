@@ -12,7 +12,6 @@ __metaclass__ = type
 import os
 import platform
 import re
-import subprocess
 import sys
 
 IMPLEMENTATIONS = {'cpython': 'cp', 'pypy': 'pp'}
@@ -158,8 +157,11 @@ def wheel_fits(filename, target):
     return False
 
 
-def detect():
-    """This host's platform, read with the standard library (glibc from confstr, musl from its loader)."""
+def detect(run_command):
+    """This host's platform, read with the standard library (glibc from confstr, musl from its loader).
+
+    run_command is the module's AnsibleModule.run_command, which runs the musl loader.
+    """
     impl = IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)
     arch = platform.machine().lower()
     if arch in ('x86_64', 'amd64') and sys.maxsize <= 2 ** 32:
@@ -178,10 +180,10 @@ def detect():
     else:
         loaders = sorted(p for p in os.listdir('/lib') if p.startswith('ld-musl-')) if os.path.isdir('/lib') else []
         if loaders:
-            proc = subprocess.run([os.path.join('/lib', loaders[0])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  check=False)
-            match = re.search(br'Version (\d+\.\d+)', proc.stderr)
+            # The loader prints its version on stderr and exits 1 when run without a program.
+            err = run_command([os.path.join('/lib', loaders[0])])[2]
+            match = re.search(r'Version (\d+\.\d+)', err)
             if match:
-                libc, libc_version = 'musl', match.group(1).decode()
+                libc, libc_version = 'musl', match.group(1)
     return dict(python='%d.%d' % sys.version_info[:2], implementation=impl, arch=arch, libc=libc,
                 libc_version=libc_version, python_executable=sys.executable)

@@ -104,7 +104,7 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.platforms impor
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    found = detect()
+    found = detect(module.run_command)
     try:
         checked = normalize(found)
     except PlatformError as e:

@@ -45,8 +45,8 @@ class PlaybookRun:
 
 
 def flat(text):
-    """Output with its line folding undone (the callback may fold long messages)."""
-    return ' '.join(text.split())
+    """Output with its line folding undone: the callback folds long messages, after a hyphen too."""
+    return ' '.join(re.sub(r'(?<=\w-)\n\s*', '', text).split())
 
 
 def run_playbook(playbook, *args, inventory=INVENTORY, env=None, cwd=None):

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from playbook_run import BIN, QUIET, run_playbook
+from playbook_run import BIN, QUIET, flat, run_playbook
 
 
 def bundle(collections_path, extra_vars, inventory='localhost,'):
@@ -54,7 +54,7 @@ def test_a_requirement_that_cannot_be_met_fails_with_pips_reason(collections_pat
              'pypi_mirror_packages': ['netaddr>=1.0,<1.0']}
     run, _changed, failed = bundle(collections_path, extra)
     assert failed == 1
-    text = ' '.join(run.stdout.split())
+    text = flat(run.stdout)
     assert re.search(r'no wheel of netaddr\S* for platform cp%d%d-manylinux_2_\d+_x86_64 \(this machine\): ERROR: ' % sys.version_info[:2], text)
     assert 'ERROR: No matching distribution found for netaddr' in text
 
@@ -127,7 +127,7 @@ def test_a_requirement_with_no_wheel_for_a_platform_names_both(collections_path,
         'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['pyyaml==6.0.1'],
         'pypi_bundle_server_enabled': False, 'pypi_mirror_client_platforms': [BOOKWORM, TRIXIE]})
     assert failed == 1
-    assert 'no wheel of pyyaml==6.0.1 for platform cp313-manylinux_2_41_x86_64:' in ' '.join(run.stdout.split())
+    assert 'no wheel of pyyaml==6.0.1 for platform cp313-manylinux_2_41_x86_64:' in flat(run.stdout)
     assert not (tmp_path / 'bundle' / 'manifest.json').exists()
 
 
@@ -136,7 +136,7 @@ def test_allow_sdist_builds_a_pure_wheel_that_serves_every_platform(collections_
              'pypi_bundle_server_enabled': False, 'pypi_mirror_client_platforms': [BOOKWORM, TRIXIE]}
     run, _changed, failed = bundle(collections_path, extra)
     assert failed == 1
-    assert 'no wheel of pyramid-chameleon for platform cp311-manylinux_2_36_x86_64:' in ' '.join(run.stdout.split())
+    assert 'no wheel of pyramid-chameleon for platform cp311-manylinux_2_36_x86_64:' in flat(run.stdout)
     run, _changed, failed = bundle(collections_path, dict(extra, pypi_bundle_allow_sdist=True))
     assert failed == 0, run.stdout
     served = dict((f['file'], f['platforms']) for f in json.loads((tmp_path / 'bundle' / 'manifest.json').read_text())['files'])
@@ -151,7 +151,7 @@ def test_a_host_that_cannot_be_reached_is_named(collections_path, tmp_path):
         'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['netaddr'], 'pypi_bundle_server_enabled': False},
         inventory=str(inventory))
     assert failed == 1
-    text = ' '.join(run.stdout.split())
+    text = flat(run.stdout)
     assert 'pypi_bundle could not read the platform of far-node' in text
     assert 'set pypi_bundle_platforms (pypi_mirror_client_platforms with playbooks/bundle.yml)' in text
     assert not (tmp_path / 'bundle').exists()
@@ -167,6 +167,6 @@ def test_a_bad_platform_is_refused_by_name(collections_path, tmp_path, platform,
         'pypi_mirror_bundle_dir': str(tmp_path / 'bundle'), 'pypi_mirror_packages': ['netaddr'], 'pypi_bundle_server_enabled': False,
         'pypi_mirror_client_platforms': [platform]})
     assert failed == 1
-    text = ' '.join(run.stdout.split())
+    text = flat(run.stdout)
     assert message in text
     assert not (tmp_path / 'bundle' / 'packages').exists() or not os.listdir(str(tmp_path / 'bundle' / 'packages'))

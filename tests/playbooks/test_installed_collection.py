@@ -12,7 +12,7 @@ import tarfile
 import pytest
 
 from devpitest import make_wheel
-from playbook_run import BIN, REPO, run_playbook
+from playbook_run import BIN, REPO, flat, run_playbook
 
 
 def run(cmd, env, **kwargs):
@@ -121,7 +121,7 @@ def test_local_packages_that_are_not_distributions_are_named(installed, tmp_path
     assert rc != 0
     assert ('pypi_mirror_local_packages: %s (in %s) is not a Python distribution (expected a file ending with '
             '.whl, .egg, .tar.gz, .tgz, .tar.bz2, .zip); %s does not exist'
-            % (site / 'docs' / 'notes.txt', site, tmp_path / 'gone.whl')) in ' '.join(output.split())
+            % (site / 'docs' / 'notes.txt', site, tmp_path / 'gone.whl')) in flat(output)
 
 
 def test_clients_without_a_server_are_refused(installed, tmp_path):

@@ -3,12 +3,19 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3
 VENV := .venv
-VENV_217 := .venv-2.17
 BIN := $(VENV)/bin
+# The ansible-core matrix, oldest first: .venv has the main one (requirements/dev.txt), each other a .venv-VERSION.
+CORES := 2.17 2.18 2.19 2.20 2.21
+MAIN_CORE := 2.19
+OTHER_CORES := $(filter-out $(MAIN_CORE),$(CORES))
+# ansible-core 2.20 and later run on Python 3.12 or newer only: one is looked for at run time.
+NEW_PYTHON_CORES := 2.20 2.21
+PYTHON_NEW ?= $(shell hacking/find-python 3.12+ 2>/dev/null)
+core_venv = $(if $(filter $(MAIN_CORE),$(1)),$(VENV),.venv-$(1))
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv collection docs lint sanity test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site bench-bundle clean
+.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site bench-bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -19,10 +26,15 @@ $(VENV)/.installed: requirements/dev.txt requirements/constraints.txt
 	$(BIN)/pip install --quiet --upgrade --requirement requirements/dev.txt
 	touch $@
 
-$(VENV_217)/.installed: requirements/ansible-2.17.txt
-	$(PYTHON) -m venv $(VENV_217)
-	$(VENV_217)/bin/pip install --quiet --requirement requirements/ansible-2.17.txt
+.venv-%/.installed: requirements/ansible-%.txt
+	@python='$(if $(filter $*,$(NEW_PYTHON_CORES)),$(PYTHON_NEW),$(PYTHON))'; \
+	if [ -z "$$python" ]; then hacking/find-python 3.12+ || true; \
+	    echo "ansible-core $* needs Python 3.12 or newer on the controller; set PYTHON_NEW=/path/to/python3.12 (or newer)"; exit 1; fi; \
+	echo "$$python -m venv .venv-$* (ansible-core $*)"; "$$python" -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet --requirement requirements/ansible-$*.txt
 	touch $@
+
+cores: $(foreach core,$(OTHER_CORES),.venv-$(core)/.installed) ## a virtualenv for each ansible-core of the matrix besides .venv's
 
 venv: $(VENV)/.installed ## create .venv from the pinned requirement files
 
@@ -53,18 +65,26 @@ docs: venv ## write the roles' variable tables (READMEs) from their argument spe
 lint: venv collection ## ansible-lint, production profile (the collection resolves from this checkout)
 	$(BIN)/ansible-lint
 
-# The two versions run side by side, one core each; each log is printed whole when both are done.
-sanity: venv $(VENV_217)/.installed ## ansible-test sanity with ansible-core 2.19 and 2.17 (side by side)
-	@mkdir -p .tmp
-	@tests/sanity/run $(VENV) > .tmp/sanity-2.19.log 2>&1 & one=$$!; \
-	tests/sanity/run $(VENV_217) > .tmp/sanity-2.17.log 2>&1 & two=$$!; \
+# Two versions at a time, one core each; each log is printed whole when both are done.
+sanity_pair = tests/sanity/run $(call core_venv,$(1)) > .tmp/sanity-$(1).log 2>&1 & one=$$!; \
+	tests/sanity/run $(call core_venv,$(2)) > .tmp/sanity-$(2).log 2>&1 & two=$$!; \
 	rc=0; wait $$one || rc=1; wait $$two || rc=$$((rc + 2)); \
-	cat .tmp/sanity-2.19.log .tmp/sanity-2.17.log; \
-	if [ $$rc -ne 0 ]; then echo "sanity failed: $$( [ $$((rc & 1)) -ne 0 ] && echo 'ansible-core 2.19 ')$$( [ $$((rc & 2)) -ne 0 ] && echo 'ansible-core 2.17')"; exit 1; fi
+	cat .tmp/sanity-$(1).log .tmp/sanity-$(2).log; \
+	if [ $$rc -ne 0 ]; then echo "sanity failed: $$( [ $$((rc & 1)) -ne 0 ] && echo 'ansible-core $(1) ')$$( [ $$((rc & 2)) -ne 0 ] && echo 'ansible-core $(2)')"; exit 1; fi
+
+sanity: venv cores ## ansible-test sanity with the oldest and the newest ansible-core (side by side)
+	@mkdir -p .tmp
+	@$(call sanity_pair,$(firstword $(CORES)),$(lastword $(CORES)))
+
+test-matrix: venv cores ## ansible-test sanity with every ansible-core of the matrix, two at a time
+	@mkdir -p .tmp
+	@$(call sanity_pair,$(word 1,$(CORES)),$(word 2,$(CORES)))
+	@$(call sanity_pair,$(word 3,$(CORES)),$(word 4,$(CORES)))
+	@tests/sanity/run $(call core_venv,$(word 5,$(CORES)))
 
 # Two workers, one per core; each starts its own devpi-server.
-test-modules: venv ## the modules against a real devpi-server, the installed collection, the docs' drift (pytest)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+test-modules: venv cores ## the modules against a real devpi-server on every ansible-core, the installed collection, the docs' drift (pytest)
+	TEST_ANSIBLE_VENVS="$(foreach core,$(MAIN_CORE) $(OTHER_CORES),$(call core_venv,$(core)))" $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)
 
@@ -115,4 +135,4 @@ bench-site: venv collection lab-deps ## site.yml first and unchanged run on thre
 	$(BIN)/python bench/site --write
 
 clean: ## remove virtualenvs and test state
-	rm -rf $(VENV) $(VENV_217) .tmp tests/output .pytest_cache
+	rm -rf $(VENV) .venv-* .tmp tests/output .pytest_cache

@@ -1,16 +1,14 @@
-"""A real devpi-server on 127.0.0.1 and a way to run the collection's modules through ansible-playbook."""
+"""A real devpi-server on 127.0.0.1, and the collection's modules run through ansible-playbook by each ansible-core of the matrix."""
 
-import json
 import os
 import re
 import shutil
 import sys
 
 import pytest
-import yaml
 
 from devpitest import BIN, ROOT_PASSWORD, Server
-from playbook_run import run_playbook
+from playbook_session import PlaybookSession, venv_version
 
 
 @pytest.fixture(scope='session')
@@ -23,77 +21,86 @@ def devpi(tmp_path_factory):
 
 
 class Result(dict):
-    """A task's registered result, with the whole ansible-playbook output beside it."""
+    """A task's registered result, with the output of its step beside it."""
     output = ''
-    rc = 0
     # With run(..., judged=True): what Ansible's own tests say of it ({'skipped': ..., 'changed': ..., 'failed': ...}).
     judged = None
 
 
+def _cores():
+    """The virtualenvs whose ansible-core runs the module tests: TEST_ANSIBLE_VENVS (the Makefile's matrix), else this one."""
+    venvs = os.environ.get('TEST_ANSIBLE_VENVS', '').split() or [os.path.dirname(BIN)]
+    return [(venv_version(os.path.join(os.path.abspath(venv), 'bin')), os.path.join(os.path.abspath(venv), 'bin'))
+            for venv in venvs]
+
+
+CORES = _cores()
+
+
+def pytest_generate_tests(metafunc):
+    if 'core' in metafunc.fixturenames:
+        one = metafunc.definition.get_closest_marker('one_core')
+        cores = CORES[:1] if one else CORES
+        metafunc.parametrize('core', [core[1] for core in cores], ids=['core%s' % core[0] for core in cores],
+                             scope='session')
+
+
+@pytest.fixture(scope='session')
+def sessions(collections_path, tmp_path_factory):
+    """One long-lived ansible-playbook per ansible-core, started when a test first needs it."""
+    started = {}
+    root = tmp_path_factory.mktemp('sessions')
+
+    def get(venv_bin):
+        if venv_bin not in started:
+            env = dict(os.environ)
+            env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+                       ANSIBLE_HOME=str(root / ('home-%d' % len(started))), PATH=BIN + os.pathsep + env.get('PATH', ''))
+            started[venv_bin] = PlaybookSession(venv_bin, str(root / ('core-%d' % len(started))), env)
+        return started[venv_bin]
+    yield get
+    for session in started.values():
+        session.close()
+
+
 class Ansible:
-    def __init__(self, collections, workdir, server):
-        self.collections = collections
-        self.workdir = workdir
+    """The collection's modules run as tasks by one ansible-core, as users run them."""
+
+    def __init__(self, session, server):
+        self.session = session
         self.server = server
-        self.runs = 0
 
-    def env(self):
-        env = dict(os.environ)
-        env.update(ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                   ANSIBLE_LOCAL_TEMP=os.path.join(self.workdir, 'tmp'), ANSIBLE_HOME=os.path.join(self.workdir, 'home'),
-                   PATH=BIN + os.pathsep + env.get('PATH', ''))
-        return env
-
-    def run(self, module, args, check=False, diff=False, verbosity=1, connection=None, judged=False):
-        """Run one module as a task through ansible-playbook; return its registered result.
+    def run(self, module, args, check=False, diff=False, connection=None, judged=False):
+        """Run one module as a task; return its registered result.
 
         The connection comes once from module_defaults on group/airgap.pypi_mirror.devpi, as users set it.
         """
-        self.runs += 1
-        out = os.path.join(self.workdir, 'result-%d.json' % self.runs)
         if connection is None:
             connection = dict(url=self.server.url, auth_username='root', auth_password=ROOT_PASSWORD)
-        play = [{
-            'name': 'module under test',
-            'hosts': 'localhost',
-            'gather_facts': False,
-            'module_defaults': {'group/airgap.pypi_mirror.devpi': connection},
-            'tasks': [
-                {'name': 'Run %s' % module, 'airgap.pypi_mirror.%s' % module: args, 'register': 'result',
-                 'ignore_errors': True, 'check_mode': check, 'diff': diff},
-                {'name': 'Save the result', 'ansible.builtin.copy': {'content': '{{ result | to_json }}', 'dest': out},
-                 'check_mode': False, 'diff': False},
-            ],
-        }]
+        block = {'block': [{'name': 'Run %s' % module, 'airgap.pypi_mirror.%s' % module: args, 'register': 'result',
+                            'ignore_errors': True, 'check_mode': check, 'diff': diff}],
+                 'module_defaults': {'group/airgap.pypi_mirror.devpi': connection}}
+        report = 'result'
         if judged:
-            play[0]['tasks'].append({'name': 'Save what the tests say of it', 'ansible.builtin.copy': {
-                'content': '{{ {"skipped": result is skipped, "changed": result is changed, "failed": result is failed} | to_json }}',
-                'dest': out + '.judged'}, 'check_mode': False, 'diff': False})
-        playbook = os.path.join(self.workdir, 'play-%d.yml' % self.runs)
-        with open(playbook, 'w') as f:
-            yaml.safe_dump(play, f)
-        args = ['-c', 'local'] + (['-' + 'v' * verbosity] if verbosity else [])
-        done = run_playbook(playbook, *args, inventory='localhost,', env=self.env(), cwd=self.workdir)
-        if done.returncode != 0 or not os.path.exists(out):
-            raise AssertionError(repr(done))
-        with open(out) as f:
-            result = Result(json.load(f))
-        result.output = done.stdout + done.stderr
+            report = '{"result": result, "judged": {"skipped": result is skipped, "changed": result is changed, ' \
+                     '"failed": result is failed}}'
+        value, output = self.session.run([block], report)
+        result = Result(value['result'] if judged else value)
+        result.output = output
         if judged:
-            with open(out + '.judged') as f:
-                result.judged = json.load(f)
+            result.judged = value['judged']
         return result
 
 
 @pytest.fixture
-def ansible(collections_path, devpi, tmp_path):
-    return Ansible(collections_path, str(tmp_path), devpi)
+def ansible(core, sessions, devpi):
+    return Ansible(sessions(core), devpi)
 
 
 @pytest.fixture(scope='module')
-def module_ansible(collections_path, devpi, tmp_path_factory):
-    """The same, shared by a test module's tests."""
-    return Ansible(collections_path, str(tmp_path_factory.mktemp('ansible')), devpi)
+def module_ansible(core, sessions, devpi):
+    """The same, for fixtures shared by a test module's tests."""
+    return Ansible(sessions(core), devpi)
 
 
 _names = []

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from devpitest import make_wheel, multipart_upload
 
 SITE_ACLS = dict(acl_upload=['root'], acl_toxresult_upload=['root'])
@@ -19,6 +21,7 @@ def file_path(devpi, index, project, version):
     return href[len(devpi.url):]
 
 
+@pytest.mark.one_core
 def test_the_site_index_refuses_anonymous_uploads_and_test_results(ansible, devpi, unique, tmp_path):
     index = 'root/%s' % unique
     created = ansible.run('devpi_index', dict(name=index, volatile=False, **SITE_ACLS))
@@ -37,6 +40,7 @@ def test_the_site_index_refuses_anonymous_uploads_and_test_results(ansible, devp
     assert snapshot(devpi, index, 'site-tool') == before
 
 
+@pytest.mark.one_core
 def test_devpis_own_default_takes_anonymous_test_results(ansible, devpi, unique, tmp_path):
     """What the explicit ACL prevents: without it, an anonymous POST attaches data to a file on the index."""
     index = 'root/%s' % unique

@@ -87,6 +87,7 @@ def test_each_platform_gets_a_hash_locked_requirement_file_written_once(ansible,
     assert second['changed'] is False
 
 
+@pytest.mark.one_core
 def test_a_node_installs_the_lock_with_require_hashes_and_refuses_a_changed_hash(ansible, tmp_path):
     packages, locks = bundle(tmp_path), tmp_path / 'locks'
     locks.mkdir()
@@ -108,6 +109,7 @@ def test_a_node_installs_the_lock_with_require_hashes_and_refuses_a_changed_hash
     assert 'site-core==0.9' in refused.stderr
 
 
+@pytest.mark.one_core
 def test_an_sdist_counts_with_its_declared_dependencies_and_its_build_backend(ansible, tmp_path):
     packages = bundle(tmp_path)
     (packages / 'site_core-0.9-py3-none-any.whl').unlink()
@@ -125,6 +127,7 @@ def test_an_sdist_counts_with_its_declared_dependencies_and_its_build_backend(an
     assert 'site-core==0.9 \\\n    --hash=sha256:%s\n' % sha256(packages / 'site_core-0.9.tar.gz') in text
 
 
+@pytest.mark.one_core
 def test_an_sdist_whose_build_backend_is_missing_names_the_backend(ansible, tmp_path):
     packages = bundle(tmp_path)
     (packages / 'site_core-0.9-py3-none-any.whl').unlink()
@@ -135,6 +138,7 @@ def test_an_sdist_whose_build_backend_is_missing_names_the_backend(ansible, tmp_
                                   'site_core-0.9.tar.gz (needed by site-app) is not in the bundle as a file for it']
 
 
+@pytest.mark.one_core
 def test_a_legacy_sdist_needs_setuptools_and_is_named_for_its_unread_dependencies(ansible, tmp_path):
     packages = bundle(tmp_path)
     (packages / 'site_core-0.9-py3-none-any.whl').unlink()
@@ -146,6 +150,7 @@ def test_a_legacy_sdist_needs_setuptools_and_is_named_for_its_unread_dependencie
                for w in result.get('warnings', []))
 
 
+@pytest.mark.one_core
 def test_requirement_files_are_followed_and_a_constraint_is_refused_by_file_and_line(ansible, tmp_path):
     packages = bundle(tmp_path)
     (tmp_path / 'more.txt').write_text('site-lib>=1.0 \\\n    --hash=sha256:%s\n' % ('a' * 64))
@@ -161,6 +166,7 @@ def test_requirement_files_are_followed_and_a_constraint_is_refused_by_file_and_
                               % (tmp_path / 'more.txt'))
 
 
+@pytest.mark.one_core
 def test_the_site_index_is_checked_against_the_locks(ansible, devpi, unique, tmp_path):
     packages, locks = bundle(tmp_path), tmp_path / 'locks'
     locks.mkdir()
@@ -200,6 +206,7 @@ def python_of(version):
     pytest.fail('this test needs a CPython %s with pip on this machine (on PATH or under ~/.pyenv/versions)' % version)
 
 
+@pytest.mark.one_core
 def test_markers_are_those_of_each_platforms_own_python_when_one_is_given(ansible, tmp_path):
     packages = tmp_path / 'packages'
     packages.mkdir()
@@ -223,6 +230,7 @@ def test_markers_are_those_of_each_platforms_own_python_when_one_is_given(ansibl
                      '3.13': ['site_app-2.0-py3-none-any.whl', 'site_new-1.0-py3-none-any.whl']}
 
 
+@pytest.mark.one_core
 def test_of_several_requirements_those_that_do_not_resolve_are_named(ansible, tmp_path):
     packages = bundle(tmp_path)
     (packages / 'site_core-0.9-py3-none-any.whl').unlink()

@@ -34,6 +34,7 @@ def test_creates_a_stage_index_with_every_option_then_changes_nothing(ansible, d
     assert second['diff']['before'] == second['diff']['after'] == config
 
 
+@pytest.mark.one_core
 def test_bases_order_is_lookup_order_and_is_kept(ansible, devpi, user):
     for name in ('a', 'b'):
         ansible.run('devpi_index', dict(name='%s/%s' % (user, name)))
@@ -46,6 +47,7 @@ def test_bases_order_is_lookup_order_and_is_kept(ansible, devpi, user):
     assert devpi.index(user + '/i')['bases'] == []
 
 
+@pytest.mark.one_core
 def test_unset_options_are_left_alone(ansible, devpi, user):
     ansible.run('devpi_index', dict(name=user + '/i', title='Keep me', acl_upload=[user], volatile=False))
     result = ansible.run('devpi_index', dict(name=user + '/i', description='Added'), diff=True)
@@ -69,6 +71,7 @@ def test_check_mode_creates_and_changes_nothing(ansible, devpi, user):
     assert devpi.index(user + '/i')['title'] == 'Before'
 
 
+@pytest.mark.one_core
 def test_mirror_index_with_its_options(ansible, devpi, user):
     args = dict(name=user + '/mirror', type='mirror', mirror_url='http://127.0.0.1:9/simple/',
                 mirror_cache_expiry=600, volatile=False, title='Upstream')
@@ -83,6 +86,7 @@ def test_mirror_index_with_its_options(ansible, devpi, user):
     assert devpi.index(user + '/mirror')['mirror_url'] == 'https://127.0.0.1:9/simple/'
 
 
+@pytest.mark.one_core
 def test_stage_options_on_a_mirror_are_refused(ansible, devpi, user):
     result = ansible.run('devpi_index', dict(name=user + '/m', type='mirror', bases=['root/pypi']))
     assert result['failed'] is True
@@ -105,6 +109,7 @@ def test_changing_the_type_is_refused(ansible, devpi, user):
     assert devpi.index(user + '/s')['type'] == 'stage'
 
 
+@pytest.mark.one_core
 def test_a_base_that_does_not_exist_fails_and_creates_nothing(ansible, devpi, user):
     result = ansible.run('devpi_index', dict(name=user + '/i', bases=['root/pypi', 'root/nope']))
     assert result['failed'] is True
@@ -128,6 +133,7 @@ def test_a_mirror_url_that_is_not_http_is_refused(ansible, devpi, user):
     assert devpi.index(user + '/m') is None
 
 
+@pytest.mark.one_core
 def test_deleting_a_non_volatile_index_needs_force(ansible, devpi, user):
     ansible.run('devpi_index', dict(name=user + '/keep', volatile=False))
     refused = ansible.run('devpi_index', dict(name=user + '/keep', state='absent'))
@@ -144,6 +150,7 @@ def test_deleting_a_non_volatile_index_needs_force(ansible, devpi, user):
     assert ansible.run('devpi_index', dict(name=user + '/keep', state='absent'))['changed'] is False
 
 
+@pytest.mark.one_core
 def test_deleting_a_volatile_index_needs_no_force(ansible, devpi, user):
     ansible.run('devpi_index', dict(name=user + '/tmp'))
     assert ansible.run('devpi_index', dict(name=user + '/tmp', state='absent'))['changed'] is True
@@ -157,6 +164,7 @@ def test_the_servers_own_refusal_is_reported(ansible, devpi, user):
     assert result['status'] == 403
 
 
+@pytest.mark.one_core
 def test_names_compare_as_devpi_stores_them(ansible, devpi, user):
     """A second run with another spelling of the same projects and specials sends nothing."""
     name = user + '/spelled'

@@ -5,6 +5,8 @@ import os
 import socket
 import threading
 
+import pytest
+
 from devpitest import make_wheel
 
 
@@ -20,6 +22,7 @@ def test_lists_users_and_indexes(ansible, devpi, unique):
     assert 'projects' not in result
 
 
+@pytest.mark.one_core
 def test_lists_an_indexs_projects_and_files_with_hashes(ansible, devpi, unique, tmp_path):
     ansible.run('devpi_user', dict(name=unique, password='pw-1'))
     ansible.run('devpi_index', dict(name=unique + '/base', acl_upload=['root']))
@@ -48,6 +51,7 @@ def test_a_missing_index_is_reported(ansible, devpi):
     assert result['msg'] == 'index root/nothere does not exist on %s' % devpi.url
 
 
+@pytest.mark.one_core
 def test_waits_for_a_server_that_is_still_starting(ansible, late_server):
     late_server.init()
     # Start the server only after the module has begun knocking: it must wait, not fail.

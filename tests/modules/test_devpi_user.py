@@ -1,5 +1,7 @@
 """devpi_user against a real devpi-server: the server's state after each run."""
 
+import pytest
+
 from devpitest import ROOT_PASSWORD, free_port
 
 
@@ -24,6 +26,7 @@ def test_check_mode_creates_nothing(ansible, devpi, unique):
     assert devpi.user(unique) is None
 
 
+@pytest.mark.one_core
 def test_changes_only_the_settings_given_and_empty_string_removes(ansible, devpi, unique):
     ansible.run('devpi_user', dict(name=unique, password='pw-1', email='a@example.com', title='T'))
     result = ansible.run('devpi_user', dict(name=unique, email='b@example.com'), diff=True)
@@ -39,6 +42,7 @@ def test_changes_only_the_settings_given_and_empty_string_removes(ansible, devpi
     assert ansible.run('devpi_user', dict(name=unique, title=''))['changed'] is False
 
 
+@pytest.mark.one_core
 def test_update_password_on_create_leaves_an_existing_password(ansible, devpi, unique):
     ansible.run('devpi_user', dict(name=unique, password='old-pw-1'))
     result = ansible.run('devpi_user', dict(name=unique, password='new-pw-2'))
@@ -54,13 +58,13 @@ def test_update_password_always_changes_it_once(ansible, devpi, unique):
     assert check['changed'] is True and check['password_changed'] is True
     assert devpi.can_login(unique, 'old-pw-1')
 
-    first = ansible.run('devpi_user', args, diff=True, verbosity=3)
+    first = ansible.run('devpi_user', args, diff=True)
     assert first['changed'] is True and first['password_changed'] is True
     assert first['diff']['after'] == dict(first['diff']['before'], password_changed=True)
     assert devpi.can_login(unique, 'new-pw-2')
     assert not devpi.can_login(unique, 'old-pw-1')
 
-    second = ansible.run('devpi_user', args, diff=True, verbosity=3)
+    second = ansible.run('devpi_user', args, diff=True)
     assert second['changed'] is False
     for secret in ('old-pw-1', 'new-pw-2', ROOT_PASSWORD):
         assert secret not in first.output + second.output
@@ -83,6 +87,7 @@ def test_absent_deletes_then_changes_nothing(ansible, devpi, unique):
     assert ansible.run('devpi_user', dict(name=unique, state='absent'))['changed'] is False
 
 
+@pytest.mark.one_core
 def test_deleting_a_user_with_a_non_volatile_index_fails_with_the_servers_message(ansible, devpi, unique):
     ansible.run('devpi_user', dict(name=unique, password='pw-1'))
     ansible.run('devpi_index', dict(name='%s/keep' % unique, volatile=False))
@@ -95,7 +100,7 @@ def test_deleting_a_user_with_a_non_volatile_index_fails_with_the_servers_messag
 
 def test_wrong_credentials_fail_without_showing_the_password(ansible, devpi, unique):
     connection = dict(url=devpi.url, auth_username='root', auth_password='Wrong-Secret-99')
-    result = ansible.run('devpi_user', dict(name=unique, password='pw-Secret-5'), connection=connection, verbosity=3)
+    result = ansible.run('devpi_user', dict(name=unique, password='pw-Secret-5'), connection=connection)
     assert result['failed'] is True
     assert result['msg'] == "login as root failed (HTTP 401): user 'root' could not be authenticated"
     assert 'Wrong-Secret-99' not in result.output

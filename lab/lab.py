@@ -40,9 +40,11 @@ NSPAWN_RUN_DIR = '/run/systemd/nspawn'
 PACKAGES = [
     'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'python3-venv', 'python3-pip',
     'python3-apt', 'iproute2', 'procps', 'nginx', 'openssl', 'ca-certificates', 'netbase', 'less',
+    # firewalld's polkitd needs a logind, which libpam-systemd provides.
+    'firewalld', 'libpam-systemd',
 ]
 # Bump when the root filesystem is prepared differently, so the cache key changes.
-ROOTFS_RECIPE = 4
+ROOTFS_RECIPE = 5
 
 
 class LabError(Exception):
@@ -177,6 +179,8 @@ def prepare_rootfs(root):
     write(os.path.join(root, 'etc/resolv.conf'), '')
     run(['systemctl', '--root', root, 'enable', 'systemd-networkd.service', 'ssh.service'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Installed but stopped: a scenario that wants the firewall starts it (the others test "not running").
+    run(['systemctl', '--root', root, 'disable', 'firewalld.service'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run(['systemctl', '--root', root, 'mask', 'systemd-networkd-wait-online.service', 'apt-daily.timer',
          'apt-daily-upgrade.timer', 'systemd-resolved.service', 'getty@tty1.service',
          'e2scrub_all.timer', 'fstrim.timer', 'man-db.timer'],
@@ -380,7 +384,7 @@ def ssh_base(state):
             '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=2', '-o', 'BatchMode=yes']
 
 
-def wait_running(state, timeout=20):
+def wait_running(state, timeout=60):
     """Until systemctl is-system-running answers 'running' on every host."""
     deadline = time.time() + timeout
     pending = {h['name']: h for h in state['hosts']}

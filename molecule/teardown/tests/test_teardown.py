@@ -58,6 +58,23 @@ def test_a_second_teardown_changes_nothing(host):  # pylint: disable=unused-argu
     assert run.changed == {'admin': 0, 'node1': 0, 'node2': 0}, run.stdout
 
 
+def reach(host, port):
+    """What node1 gets when it connects to admin's PORT: 'open', or the errno's name."""
+    probe = ('import errno, socket\ns = socket.socket()\ns.settimeout(5)\ntry:\n    s.connect((%r, %d))\n    print("open")\n'
+             'except OSError as e:\n    print(errno.errorcode.get(e.errno, e))' % (host.ansible.get_variables()['ansible_host'], port))
+    return node(host, 'node1').run('python3 -c %s' % shlex.quote(probe)).stdout.strip()
+
+
+def test_firewalld_runs_and_teardown_closed_devpis_port_in_it(host):
+    # site.yml's probes from both nodes passed through this firewall: the role had opened 3141/tcp in its zone.
+    assert host.run('firewall-cmd --state').stdout.strip() == 'running'
+    for scope in ('', '--permanent '):
+        assert host.run('firewall-cmd %s--zone=public --query-port=3141/tcp' % scope).rc == 1
+    # Listening, yet unreachable: firewalld rejects it (icmp-host-prohibited), where without it node1 would connect.
+    assert host.socket('tcp://0.0.0.0:8099').is_listening
+    assert reach(host, 8099) == 'EHOSTUNREACH'
+
+
 def test_purge_removes_the_data_too(host):
     assert teardown({'pypi_mirror_purge_data': True}).changed['admin'] > 0
     assert not host.file('/var/lib/devpi').exists
@@ -148,3 +165,12 @@ def test_a_new_mirror_gets_its_root_password_on_no_command_line_and_in_no_log(ho
     login = host.run("python3 -c \"import json, urllib.request as u; print(u.urlopen(u.Request('http://127.0.0.1:3141/+login', "
                      "data=json.dumps({'user': 'root', 'password': '%s'}).encode())).status)\"" % PASSWORD)
     assert login.stdout.strip() == '200'
+
+
+def test_with_the_new_mirror_node1_reaches_devpis_port_and_no_other(host):
+    for scope in ('', '--permanent '):
+        assert host.run('firewall-cmd %s--zone=public --query-port=3141/tcp' % scope).rc == 0
+    assert reach(host, 3141) == 'open'
+    assert reach(host, 8099) == 'EHOSTUNREACH'
+    record = json.loads(host.file('/etc/ansible/facts.d/devpi_server_devpi.fact').content_string)
+    assert record['created']['firewalld'] == 'public/3141/tcp'

@@ -6,6 +6,7 @@ so the inventory's hosts are never contacted.
 
 import json
 import os
+import re
 import subprocess
 import tarfile
 
@@ -56,7 +57,7 @@ def test_the_installed_playbooks_parse(installed, tmp_path):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(json.dumps({'pypi_mirror_servers': {'hosts': {'admin': {'ansible_host': '127.0.0.1'}}},
                                      'pypi_mirror_clients': {'hosts': {'node1': {'ansible_host': '127.0.0.1'}}}}))
-    for playbook in ('site', 'teardown', 'bundle', 'check'):
+    for playbook in ('site', 'teardown', 'bundle', 'check', 'clients', 'verify'):
         parsed = run_playbook('airgap.pypi_mirror.' + playbook, '--syntax-check', inventory=str(inventory), env=installed['env'])
         assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
@@ -128,3 +129,43 @@ def test_clients_without_a_server_are_refused(installed, tmp_path):
     rc, output = check(installed, tmp_path, {}, groups=('clients',))
     assert rc != 0
     assert 'the group pypi_mirror_servers is empty' in output
+
+
+KUBESPRAY = {'all': {'hosts': dict((name, {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'})
+                                   for name in ('admin', 'node1', 'node2', 'bastion')),
+                     'children': {'pypi_mirror_servers': {'hosts': {'admin': {}}},
+                                  'kube_control_plane': {'hosts': {'node1': {}}},
+                                  'etcd': {'hosts': {'node1': {}}},
+                                  'kube_node': {'hosts': {'node1': {}, 'node2': {}}}}}}
+# The collection's clients play, then a play on the group it fills: what the playbooks' client plays reach.
+WHO = [{'name': 'Find the clients', 'ansible.builtin.import_playbook': 'airgap.pypi_mirror.clients'},
+       {'name': 'Name the clients', 'hosts': 'pypi_mirror_clients', 'gather_facts': False,
+        'tasks': [{'name': 'Name this client', 'ansible.builtin.debug': {'msg': 'client={{ inventory_hostname }}'}}]}]
+
+
+def clients_of(installed, tmp_path, *args):
+    (tmp_path / 'inventory.yml').write_text(json.dumps(KUBESPRAY))
+    (tmp_path / 'who.yml').write_text(json.dumps(WHO))
+    done = run_playbook(str(tmp_path / 'who.yml'), *args, inventory=str(tmp_path / 'inventory.yml'), env=installed['env'])
+    return done, sorted(set(re.findall(r'"msg": "client=(\w+)"', done.stdout)))
+
+
+def test_kubespray_groups_are_the_clients_and_the_admin_host_is_not(installed, tmp_path):
+    done, clients = clients_of(installed, tmp_path)
+    assert done.returncode == 0, done
+    assert clients == ['node1', 'node2']
+    assert done.changed == {'admin': 0, 'bastion': 0, 'node1': 0, 'node2': 0}
+
+
+def test_pypi_mirror_client_groups_names_other_groups(installed, tmp_path):
+    done, clients = clients_of(installed, tmp_path, '-e', json.dumps({'pypi_mirror_client_groups': ['kube_control_plane']}))
+    assert done.returncode == 0, done
+    assert clients == ['node1']
+
+
+def test_pypi_mirror_client_groups_that_is_no_list_is_named(installed, tmp_path):
+    done, clients = clients_of(installed, tmp_path, '-e', json.dumps({'pypi_mirror_client_groups': 'kube_node'}))
+    assert done.returncode != 0
+    assert clients == []
+    assert 'pypi_mirror_client_groups must be a list of inventory group names, such as [pypi_mirror_clients, kube_node], ' \
+           'not "kube_node"' in done.text

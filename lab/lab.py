@@ -16,6 +16,7 @@ Nothing here changes a sysctl of the machine. Standard library only; run as root
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -128,6 +129,16 @@ def build_rootfs(suite):
         if not shutil.which(tool):
             raise LabError('%s is missing: apt-get install debootstrap systemd-container' % tool)
     os.makedirs(CACHE_DIR, exist_ok=True)
+    # Labs that start side by side (Molecule's lanes) build a missing tree once: the others wait, then reuse it.
+    with open(os.path.join(CACHE_DIR, '.build-%s.lock' % suite), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(os.path.join(final, '.lab-complete')):
+            return final
+        return _debootstrap(suite, final)
+
+
+def _debootstrap(suite, final):
+    """Build the tree of SUITE into a new directory, then move it to FINAL."""
     work = tempfile.mkdtemp(prefix='build-%s-' % suite, dir=CACHE_DIR)
     mirror = debian_mirror()
     log('building the %s root filesystem with debootstrap (cached afterwards in %s)' % (suite, final))

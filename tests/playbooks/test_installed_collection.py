@@ -169,3 +169,25 @@ def test_pypi_mirror_client_groups_that_is_no_list_is_named(installed, tmp_path)
     assert clients == []
     assert 'pypi_mirror_client_groups must be a list of inventory group names, such as [pypi_mirror_clients, kube_node], ' \
            'not "kube_node"' in done.text
+
+
+# kubespray-offline's shape: one play on all hosts, the entry point site. --check: even a broken check could change
+# nothing on this machine, which the local connection makes every host.
+SITE_ON_ALL = [{'name': 'Offline repositories', 'hosts': 'all', 'become': False, 'gather_facts': False,
+                'tasks': [{'name': 'The mirror', 'ansible.builtin.import_role': {'name': 'airgap.pypi_mirror.pypi_mirror',
+                                                                                 'tasks_from': 'site'}}]}]
+
+
+def test_the_site_entry_point_stops_every_host_when_one_hosts_value_is_bad(installed, tmp_path):
+    inventory = json.loads(json.dumps(KUBESPRAY))
+    inventory['all']['hosts']['node2']['pypi_mirror_url'] = 'ftp://10.0.0.5/root/prod/+simple/'
+    (tmp_path / 'inventory.yml').write_text(json.dumps(inventory))
+    (tmp_path / 'site.yml').write_text(json.dumps(SITE_ON_ALL))
+    given = dict(GOOD, pypi_mirror_bundle_dir=empty_bundle(tmp_path / 'bundle'))
+    done = run_playbook(str(tmp_path / 'site.yml'), '--check', '-e', json.dumps(given),
+                        inventory=str(tmp_path / 'inventory.yml'), env=installed['env'])
+    assert done.returncode != 0
+    assert "pypi_mirror_url 'ftp://10.0.0.5/root/prod/+simple/' must be an http:// or https:// URL" in done.text
+    # The admin host's check passed, yet its server tasks never started: node2's failure stopped the play.
+    assert 'Read the server' not in done.stdout and 'devpi_server :' not in done.stdout
+    assert done.changed == {'admin': 0, 'bastion': 0, 'node1': 0, 'node2': 0}

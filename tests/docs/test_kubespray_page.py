@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from doc_snippets import files, snippets
+from doc_snippets import files, snippets, write_files
 from playbook_run import run_playbook
 
 PAGE = 'kubespray-offline.md'
@@ -18,9 +18,7 @@ def test_every_block_is_a_file_or_a_command():
 
 @pytest.mark.parametrize('path', sorted(p for p in files(PAGE) if p.startswith('playbook/')))
 def test_the_pages_playbooks_parse_with_its_inventory(collections_path, tmp_path, path):
-    for name, text in files(PAGE).items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_files(PAGE, tmp_path)
     # kubespray-offline's own role, which the page's offline-repo.yml runs first.
     (tmp_path / 'playbook' / 'roles' / 'offline-repo' / 'tasks').mkdir(parents=True)
     (tmp_path / 'playbook' / 'roles' / 'offline-repo' / 'tasks' / 'main.yml').write_text('[]\n')

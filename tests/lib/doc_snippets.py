@@ -34,6 +34,13 @@ def files(page):
     return dict((s.path, s.text) for s in snippets(page) if s.kind == 'file')
 
 
+def write_files(page, root):
+    """The page's file snippets written under ROOT (a pathlib.Path), as a user's checkout holds them."""
+    for path, text in files(page).items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+
+
 def command(page, start):
     """The argv of the page's one command that begins with START."""
     hits = [s.text for s in snippets(page) if s.kind == 'command' and s.text.startswith(start)]

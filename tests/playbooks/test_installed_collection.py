@@ -143,8 +143,8 @@ WHO = [{'name': 'Find the clients', 'ansible.builtin.import_playbook': 'airgap.p
         'tasks': [{'name': 'Name this client', 'ansible.builtin.debug': {'msg': 'client={{ inventory_hostname }}'}}]}]
 
 
-def clients_of(installed, tmp_path, *args):
-    (tmp_path / 'inventory.yml').write_text(json.dumps(KUBESPRAY))
+def clients_of(installed, tmp_path, *args, inventory=None):
+    (tmp_path / 'inventory.yml').write_text(json.dumps(inventory or KUBESPRAY))
     (tmp_path / 'who.yml').write_text(json.dumps(WHO))
     done = run_playbook(str(tmp_path / 'who.yml'), *args, inventory=str(tmp_path / 'inventory.yml'), env=installed['env'])
     return done, sorted(set(re.findall(r'"msg": "client=(\w+)"', done.stdout)))
@@ -161,6 +161,15 @@ def test_pypi_mirror_client_groups_names_other_groups(installed, tmp_path):
     done, clients = clients_of(installed, tmp_path, '-e', json.dumps({'pypi_mirror_client_groups': ['kube_control_plane']}))
     assert done.returncode == 0, done
     assert clients == ['node1']
+
+
+def test_the_hosts_of_pypi_mirror_clients_itself_stay_clients(installed, tmp_path):
+    inventory = json.loads(json.dumps(KUBESPRAY))
+    inventory['all']['children']['pypi_mirror_clients'] = {'hosts': {'bastion': {}}}
+    done, clients = clients_of(installed, tmp_path, '-e', json.dumps({'pypi_mirror_client_groups': ['kube_control_plane']}),
+                               inventory=inventory)
+    assert done.returncode == 0, done
+    assert clients == ['bastion', 'node1']
 
 
 def test_pypi_mirror_client_groups_that_is_no_list_is_named(installed, tmp_path):

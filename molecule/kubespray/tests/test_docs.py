@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from doc_snippets import command, files, snippets
+from doc_snippets import command, snippets, write_files
 from playbook_run import INVENTORY, QUIET, run_playbook
 
 PAGE = 'kubespray-offline.md'
@@ -32,9 +32,7 @@ def node(host, name):
 def project(tmp_path_factory):
     """The page's files in a directory of their own, as a user's kubespray-offline checkout holds them."""
     root = tmp_path_factory.mktemp('kubespray-offline')
-    for path, text in files(PAGE).items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
+    write_files(PAGE, root)
     # The user's own: how to reach each host (the lab's addresses and key instead of the page's 10.0.0.x) ...
     host_vars = root / 'inventory' / 'mycluster' / 'host_vars'
     host_vars.mkdir()

@@ -15,7 +15,7 @@ core_venv = $(if $(filter $(MAIN_CORE),$(1)),$(VENV),.venv-$(1))
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-site bench-bundle clean
+.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -111,7 +111,7 @@ test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or 
 # Three lanes of scenarios side by side on the two cores: a scenario waits on its hosts (boot, pip, devpi)
 # much of its time, so a third lane fills what two leave idle. Each scenario has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
-LANE_A := default smoke
+LANE_A := default front smoke
 LANE_B := teardown kubespray platforms
 LANE_C := export_import confusion offline
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
@@ -139,6 +139,10 @@ bench-lab: venv lab-deps ## lab speed (cold build, cached start, smoke scenario)
 
 bench-bundle: venv collection ## bundle.yml for kubespray's requirements on two platforms, and its completeness check; writes docs/benchmarks.md
 	$(BIN)/python bench/bundle --write
+
+bench-serve: venv collection lab-deps ## devpi direct, the front and a static tree side by side on the lab (wrk, pip); writes docs/benchmarks.md
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python bench/serve --write
 
 bench-site: venv collection lab-deps ## site.yml first and unchanged run on three lab hosts; writes docs/benchmarks.md
 	$(BIN)/python bench/site --write

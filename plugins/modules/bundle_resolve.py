@@ -40,6 +40,11 @@ options:
         their files is checked against its hashes without resolving again; an sdist among them is prepared with its
         build backend fetched from the index.
     type: str
+  ca_file:
+    description:
+      - With an https O(index_url), the PEM file of the CA that pip verifies the index against (pip's C(--cert)), such
+        as the site CA of the mirror's front. Empty uses pip's own trust.
+    type: path
   requirements:
     description:
       - Requirements, as pip takes them (C(netaddr), C(jmespath>=1.0)).
@@ -239,7 +244,11 @@ def run_pip(module, work, target, source_args, args):
              '--target', os.path.join(work, 'target'), '--report', report, '--quiet', '--disable-pip-version-check',
              '--no-cache-dir'] + source_args + args)
     # No pip configuration of this machine (an index, find-links) may stand in for the source checked.
-    rc, _out, err = module.run_command(argv, environ_update={'PIP_CONFIG_FILE': os.devnull, 'PIP_NO_INPUT': '1'})
+    env = {'PIP_CONFIG_FILE': os.devnull, 'PIP_NO_INPUT': '1'}
+    if module.params.get('ca_file'):
+        # requests lets these variables of the environment win over pip's --cert.
+        env.update(REQUESTS_CA_BUNDLE=module.params['ca_file'], CURL_CA_BUNDLE=module.params['ca_file'])
+    rc, _out, err = module.run_command(argv, environ_update=env)
     if rc != 0:
         return rc, err, []
     with open(report) as f:
@@ -328,6 +337,8 @@ def check_index(module, work, requirements, target, lock):
     url = module.params['index_url']
     # pip fetches from a plain http index only when told to trust its host, as pip.conf does on the nodes.
     source = ['--index-url', url] + (['--trusted-host', urlsplit(url).netloc] if url.startswith('http://') else [])
+    if module.params['ca_file'] and url.startswith('https://'):
+        source += ['--cert', module.params['ca_file']]
     where = 'served by %s' % url
     files = []
     if requirements:
@@ -386,6 +397,7 @@ def main():
         argument_spec=dict(
             path=dict(type='path'),
             index_url=dict(type='str'),
+            ca_file=dict(type='path'),
             requirements=dict(type='list', elements='str', default=[]),
             requirement_files=dict(type='list', elements='path', default=[]),
             lock_dir=dict(type='path'),

@@ -200,3 +200,45 @@ def test_the_site_entry_point_stops_every_host_when_one_hosts_value_is_bad(insta
     # The admin host's check passed, yet its server tasks never started: node2's failure stopped the play.
     assert 'Read the server' not in done.stdout and 'devpi_server :' not in done.stdout
     assert done.changed == {'admin': 0, 'bastion': 0, 'node1': 0, 'node2': 0}
+
+
+def site_certificate(directory, name, alt):
+    """A site CA's certificate for ALT (openssl's subjectAltName), with its key and the CA: files as a site gives them."""
+    def openssl(*args):
+        subprocess.run(('openssl',) + args, check=True, capture_output=True)
+    directory.mkdir(exist_ok=True)
+    if not (directory / 'ca.crt').exists():
+        openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30',
+                '-keyout', str(directory / 'ca.key'), '-out', str(directory / 'ca.crt'), '-subj', '/CN=site CA')
+    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=' + name,
+            '-keyout', str(directory / (name + '.key')), '-out', str(directory / (name + '.csr')))
+    (directory / (name + '.cnf')).write_text('subjectAltName=%s\n' % alt)
+    openssl('x509', '-req', '-in', str(directory / (name + '.csr')), '-CA', str(directory / 'ca.crt'), '-CAkey',
+            str(directory / 'ca.key'), '-set_serial', '7', '-days', '30', '-extfile', str(directory / (name + '.cnf')),
+            '-out', str(directory / (name + '.crt')))
+    (directory / (name + '.key')).chmod(0o600)
+    return {'pypi_mirror_tls_cert': str(directory / (name + '.crt')), 'pypi_mirror_tls_key': str(directory / (name + '.key')),
+            'pypi_mirror_tls_ca': str(directory / 'ca.crt')}
+
+
+def test_the_sites_own_certificate_passes_the_check(installed, tmp_path):
+    tls = site_certificate(tmp_path / 'tls', 'admin', 'DNS:admin,IP:127.0.0.1')
+    rc, output = check(installed, tmp_path, tls)
+    assert rc == 0, output
+
+
+@pytest.mark.parametrize('case, message', [
+    ('names', "pypi_mirror_tls_cert '{d}/elsewhere.crt' does not hold admin, 127.0.0.1, which the clients use"),
+    ('key', "pypi_mirror_tls_cert '{d}/admin.crt' does not match the key pypi_mirror_tls_key '{d}/elsewhere.key'"),
+    ('no front', 'pypi_mirror_tls_cert, pypi_mirror_tls_key and pypi_mirror_tls_ca are set, but pypi_mirror_front is false'),
+])
+def test_a_certificate_that_cannot_serve_is_refused_before_any_change(installed, tmp_path, case, message):
+    d = tmp_path / 'tls'
+    tls = site_certificate(d, 'admin', 'DNS:admin,IP:127.0.0.1')
+    other = site_certificate(d, 'elsewhere', 'DNS:elsewhere,IP:10.9.9.9')
+    extra = {'names': dict(tls, pypi_mirror_tls_cert=other['pypi_mirror_tls_cert'], pypi_mirror_tls_key=other['pypi_mirror_tls_key']),
+             'key': dict(tls, pypi_mirror_tls_key=other['pypi_mirror_tls_key']),
+             'no front': dict(tls, pypi_mirror_front=False)}[case]
+    rc, output = check(installed, tmp_path, extra)
+    assert rc != 0
+    assert message.format(d=d) in flat(output), output

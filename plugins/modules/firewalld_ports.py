@@ -46,9 +46,6 @@ attributes:
   diff_mode:
     description: Whether each of O(ports) is open in the zone, now and permanently, before and after.
     support: full
-seealso:
-  - role: airgap.pypi_mirror.devpi_server
-  - role: airgap.pypi_mirror.devpi_front
 '''
 
 EXAMPLES = r'''

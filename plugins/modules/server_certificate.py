@@ -81,8 +81,6 @@ attributes:
     support: full
 notes:
   - The made keys are ECDSA P-256, which pip, uv and nginx all take.
-seealso:
-  - role: airgap.pypi_mirror.devpi_front
 '''
 
 EXAMPLES = r'''

@@ -16,7 +16,7 @@ from playbook_run import INVENTORY, QUIET, run_playbook
 
 PAGE = 'kubespray-offline.md'
 ADMIN = '10.231.17.10'
-INDEX = 'http://%s:3141/root/prod/+simple/' % ADMIN
+INDEX = 'https://%s/root/prod/+simple/' % ADMIN
 HOSTS = ('admin1', 'node1', 'node2')
 BUNDLE = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), '.tmp', 'bundle-kubespray')
 RAN = set()
@@ -81,7 +81,7 @@ def assert_mirror_on_the_cluster(host, install=True):
     node2 = node(host, 'node2')
     node2.run_test('rm -rf /tmp/docs-venv && python3 -m venv /tmp/docs-venv')
     out = node2.run_test('/tmp/docs-venv/bin/pip install --no-cache-dir -v netaddr')
-    assert re.search(r'Downloading http://10\.231\.17\.10:3141/root/prod/(\+|%2B)f/.*/netaddr-', out.stdout)
+    assert re.search(r'Downloading https://10\.231\.17\.10/root/prod/(\+|%2B)f/.*/netaddr-', out.stdout)
 
 
 def test_the_bundle_command_builds_the_bundle_for_the_clusters_hosts(host, project):  # pylint: disable=unused-argument

@@ -60,11 +60,13 @@ def devpi_requests_since(admin, cursor):
     return admin.run_test("journalctl -u devpi.service --after-cursor %s --no-pager -o cat" % _q(cursor)).stdout
 
 
-def test_pip_conf_uses_https_and_the_system_bundle(host):
+def test_pip_and_uv_use_https_and_the_system_trust_store(host):
     conf = host.file('/etc/pip.conf').content_string
     assert 'index-url = %s/root/prod/+simple/' % FRONT in conf
     assert 'cert = /etc/ssl/certs/ca-certificates.crt' in conf
     assert 'trusted-host' not in conf
+    uv = host.file('/etc/uv/uv.toml').content_string
+    assert 'native-tls = true' in uv and 'url = "%s/root/prod/+simple/"' % FRONT in uv
     ca = open(CA).read().strip()
     assert host.file('/usr/local/share/ca-certificates/airgap-pypi-mirror-ca.crt').content_string.strip() == ca
     assert ca.splitlines()[1] in host.file('/etc/ssl/certs/ca-certificates.crt').content_string
@@ -163,7 +165,7 @@ def test_an_upload_is_installed_by_the_node_within_5_seconds(host, tmp_path):
 def test_teardown_leaves_the_node_and_the_server_as_they_were(host, admin):
     run = run_playbook('teardown.yml')
     assert run.returncode == 0, run.stdout[-3000:]
-    assert not host.file('/etc/pip.conf').exists
+    assert not host.file('/etc/pip.conf').exists and not host.file('/etc/uv/uv.toml').exists
     assert not host.file('/usr/local/share/ca-certificates/airgap-pypi-mirror-ca.crt').exists
     # The node's CA bundle is the OS's own again: the same as on admin, which was never a client.
     bundle = 'sha256sum < /etc/ssl/certs/ca-certificates.crt'
@@ -177,3 +179,12 @@ def test_teardown_leaves_the_node_and_the_server_as_they_were(host, admin):
     for scope in ('', '--permanent '):
         assert admin.run_test('firewall-cmd %s--zone=public --list-ports' % scope).stdout.split() == []
     assert not admin.file('/etc/ansible/facts.d/devpi_front.fact').exists
+
+
+def test_check_mode_after_teardown_runs_to_the_end_and_changes_nothing(host, admin):
+    run = run_playbook('site.yml', '--check')
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.changed['admin'] > 0 and run.changed['node1'] > 0
+    assert not admin.file('/etc/nginx/conf.d/devpi-front.conf').exists
+    assert not host.file('/etc/pip.conf').exists
+    assert not host.file('/usr/local/share/ca-certificates/airgap-pypi-mirror-ca.crt').exists

@@ -10,8 +10,8 @@ import pytest
 from playbook_run import INVENTORY, flat, run_playbook
 
 testinfra_hosts = ['ansible://admin']
-WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service'], 'node1': ['/etc/pip.conf'],
-           'node2': ['/etc/pip.conf', '/etc/uv/uv.toml']}
+WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service'],
+           'node1': ['/etc/pip.conf', '/etc/uv/uv.toml']}
 
 
 def site(extra_vars, inventory=INVENTORY):

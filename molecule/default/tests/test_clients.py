@@ -16,10 +16,8 @@ def test_pip_conf_holds_exactly_the_expected_lines(host):
     assert (conf.user, conf.mode) == ('root', 0o644)
 
 
-def test_uv_toml_is_written_where_enabled(host):
+def test_uv_toml_holds_exactly_the_expected_lines(host):
+    # pip_client_uv_enabled on node1 (the front scenario has uv over https, with native-tls).
     uv = host.file('/etc/uv/uv.toml')
-    if host.backend.get_hostname() == 'node1':
-        assert not uv.exists
-    else:
-        assert uv.content_string == ('# Managed by Ansible (airgap.pypi_mirror.pip_client)\n[[index]]\nname = "pypi-mirror"\n'
-                                     'url = "http://10.231.9.10:3141/root/prod/+simple/"\ndefault = true\n')
+    assert uv.content_string == ('# Managed by Ansible (airgap.pypi_mirror.pip_client)\n[[index]]\nname = "pypi-mirror"\n'
+                                 'url = "http://10.231.9.10:3141/root/prod/+simple/"\ndefault = true\n')

@@ -86,7 +86,7 @@ notes:
 EXAMPLES = r'''
 - name: Make sure the site CA and the admin host's certificate are in the inventory's directory
   airgap.pypi_mirror.server_certificate:
-    dir: "{{ inventory_dir }}/pypi_mirror_tls"
+    dir: "{{ inventory_dir }}/.pypi_mirror_tls"
     server: admin1
     names: [admin1, admin1.example.internal, 10.0.0.10]
   delegate_to: localhost
@@ -107,17 +107,17 @@ cert:
   description: The server certificate's file on the controller.
   returned: always
   type: str
-  sample: /srv/site/pypi_mirror_tls/admin1.crt
+  sample: /srv/site/.pypi_mirror_tls/admin1.crt
 key:
   description: The server key's file on the controller (its path only).
   returned: always
   type: str
-  sample: /srv/site/pypi_mirror_tls/admin1.key
+  sample: /srv/site/.pypi_mirror_tls/admin1.key
 ca:
   description: The CA certificate's file on the controller, for the clients' trust stores.
   returned: always
   type: str
-  sample: /srv/site/pypi_mirror_tls/ca.crt
+  sample: /srv/site/.pypi_mirror_tls/ca.crt
 made:
   description: What was made (or would be, in check mode), of C(ca) and C(cert).
   returned: always

@@ -117,6 +117,9 @@ def test_the_pages_playbooks_make_the_same_mirror_and_change_nothing(host, proje
     run = run_file(project, path)
     assert run.returncode == 0, run
     assert run.changed == {'admin1': 0, 'node1': 0, 'node2': 0}, run.stdout
+    # The inventory is a directory here, and the site CA made in it stays out of what Ansible parses as inventory.
+    assert os.path.exists(os.path.join(str(project), 'inventory', 'mycluster', '.pypi_mirror_tls', 'ca.key'))
+    assert 'as an inventory source' not in run.stdout + run.stderr, run.stderr
 
 
 def test_the_teardown_command_takes_it_away(host, project):

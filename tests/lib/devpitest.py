@@ -5,6 +5,7 @@ import io
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -214,3 +215,17 @@ def multipart_upload(path):
                  b'Content-Type: application/octet-stream\r\n\r\n%s\r\n' % (boundary.encode(), os.path.basename(path).encode(), content))
     parts.append(b'--%s--\r\n' % boundary.encode())
     return b''.join(parts), 'multipart/form-data; boundary=' + boundary
+
+
+def upload_over_https(url, ca, password, index, path):
+    """Log in as root at URL (a front with the site CA at CA) and upload PATH to INDEX: the HTTP status."""
+    context = ssl.create_default_context(cafile=ca)
+    login = urllib.request.Request(url + '/+login', method='POST',
+                                   data=json.dumps({'user': 'root', 'password': password}).encode())
+    with urllib.request.urlopen(login, context=context) as resp:
+        token = json.load(resp)['result']['password']
+    body, content_type = multipart_upload(path)
+    req = urllib.request.Request('%s/%s/' % (url, index), method='POST', data=body, headers={
+        'Content-Type': content_type, 'X-Devpi-Auth': base64.b64encode(('root:%s' % token).encode()).decode()})
+    with urllib.request.urlopen(req, context=context) as resp:
+        return resp.status

@@ -10,7 +10,8 @@ import pytest
 from playbook_run import INVENTORY, flat, run_playbook
 
 testinfra_hosts = ['ansible://admin']
-WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service'],
+WATCHED = {'admin': ['/etc/devpi/devpi-server.yml', '/etc/systemd/system/devpi.service',
+                     '/etc/nginx/conf.d/devpi-front.conf'],
            'node1': ['/etc/pip.conf', '/etc/uv/uv.toml']}
 
 

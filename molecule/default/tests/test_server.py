@@ -1,4 +1,5 @@
-"""The admin host: devpi-server installed by site.yml, running as devpi, hardened, back after a reboot."""
+"""The admin host: devpi-server installed by site.yml, running as devpi on loopback behind the front, hardened, back
+after a reboot."""
 
 import json
 import os
@@ -18,8 +19,8 @@ def test_unit_is_active_enabled_and_runs_as_devpi(host):
     assert [p.user for p in host.process.filter(comm='devpi-server')] == ['devpi']
 
 
-def test_the_port_answers(host):
-    assert host.socket('tcp://0.0.0.0:3141').is_listening
+def test_the_port_answers_on_loopback(host):
+    assert host.socket('tcp://127.0.0.1:3141').is_listening
     reply = host.run('python3 -c "import urllib.request as u; print(u.urlopen(\'http://127.0.0.1:3141/+api\').status)"')
     assert reply.stdout.strip() == '200'
 
@@ -37,7 +38,7 @@ def test_root_prod_chains_to_the_mirror_and_holds_the_bundle(host):
 
 ANONYMOUS_POST = """
 import json, urllib.request as u, urllib.error as e
-get = lambda p: json.load(u.urlopen(u.Request('http://10.231.9.10:3141' + p, headers={'Accept': 'application/json'})))['result']
+get = lambda p: json.load(u.urlopen(u.Request('https://10.231.9.10' + p, headers={'Accept': 'application/json'})))['result']
 href = [l['href'] for v in get('/root/prod/netaddr?ignore_bases=').values() for l in v['+links']][0]
 before = json.dumps([get('/root/prod?no_projects='), get('/root/prod/netaddr?ignore_bases=')], sort_keys=True)
 try:
@@ -57,8 +58,11 @@ def test_nobody_anonymous_attaches_data_to_the_site_index(host):
 
 
 def test_serverdir_and_secret_are_private(host):
+    # nginx's group may pass through the serverdir to the files, and nothing more.
     serverdir = host.file('/var/lib/devpi')
-    assert (serverdir.user, serverdir.group, serverdir.mode) == ('devpi', 'devpi', 0o750)
+    assert (serverdir.user, serverdir.group, serverdir.mode) == ('devpi', 'www-data', 0o710)
+    files = host.file('/var/lib/devpi/+files')
+    assert (files.user, files.group, files.mode) == ('devpi', 'www-data', 0o2750)
     secret = host.file('/etc/devpi/secret')
     assert (secret.user, secret.mode) == ('devpi', 0o600)
 
@@ -78,5 +82,5 @@ def test_the_service_is_back_after_the_host_restarts(host):
     answered = host.run('for i in $(seq 60); do python3 -c "import urllib.request as u; '
                         'u.urlopen(\'http://127.0.0.1:3141/+api\')" 2>/dev/null && echo up && break; sleep 1; done')
     assert answered.stdout.strip() == 'up'
-    assert host.run('systemctl is-active devpi.service').stdout.strip() == 'active'
+    assert host.run('systemctl is-active devpi.service nginx.service').stdout.split() == ['active', 'active']
     assert host.run('cat /proc/sys/kernel/random/boot_id; systemctl show -p ActiveEnterTimestampMonotonic devpi').stdout != before

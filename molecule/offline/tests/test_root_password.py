@@ -1,5 +1,6 @@
 """Changing the root password of a running mirror: refused before any change without the current one,
-rotated with pypi_mirror_root_password_previous, then unchanged on the next run."""
+rotated with pypi_mirror_root_password_previous, then unchanged on the next run. (Here for the balance of the
+Molecule lanes; it runs after test_offline.py, which leaves the mirror online.)"""
 
 import json
 

@@ -43,9 +43,11 @@ def test_a_version_change_keeps_the_data_and_restarts(host):
     assert projects(host) == held
 
 
-# After the version change (pytest keeps the file's order): the site settled, and check mode says so.
-def test_check_mode_predicts_no_change_on_a_converged_site():
+# After the version change: the site settled, and check mode says so. Every test here takes the host, or pytest would
+# run those that do not after all those that do (its order groups the host's parameter), teardown included.
+def test_check_mode_predicts_no_change_on_a_converged_site(host):
     assert site('--check', '--diff') == {'admin': 0, 'node1': 0}
+    assert version(host) == 'devpi-server==6.20.3'
 
 
 def test_teardown_leaves_the_node_and_the_server_as_they_were(host):

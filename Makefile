@@ -111,9 +111,9 @@ test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or 
 # Three lanes of scenarios side by side on the two cores: a scenario waits on its hosts (boot, pip, devpi)
 # much of its time, so a third lane fills what two leave idle. Each scenario has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
-LANE_A := default smoke
+LANE_A := default confusion smoke
 LANE_B := offline teardown
-LANE_C := platforms export_import kubespray confusion
+LANE_C := platforms export_import kubespray
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
 molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in three lanes

@@ -108,8 +108,8 @@ lab-down: ## stop the lab and remove everything it made
 test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or a failed up (pytest, root)
 	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
 
-# Three lanes of scenarios side by side on the two cores: a scenario waits on its hosts (boot, pip, devpi)
-# much of its time, so a third lane fills what two leave idle. Each scenario has its own network and bundle.
+# Three lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); a
+# third lane fills the moments a scenario waits on a host booting or devpi starting. Each has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
 LANE_A := default confusion smoke
 LANE_B := offline teardown

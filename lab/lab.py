@@ -1,13 +1,17 @@
 #!/usr/bin/env python
-"""A lab of real systemd hosts for the collection's tests: systemd-nspawn containers on a private bridge.
+"""A lab of real systemd hosts for the collection's tests: systemd-nspawn containers or QEMU VMs on a private bridge.
 
     lab.py up [--spec FILE]   build (or reuse) the root filesystem, boot the hosts, write .lab/inventory.yml
     lab.py down               stop everything the lab started, by PID; works when nothing is up and after a crash
     lab.py status             what is up
     lab.py restart NAME       power a host off and boot it again, its disk kept (a reboot)
     lab.py address NAME       print a host's address
-    lab.py build [--suite S]  only build the cached root filesystem
+    lab.py build [--suite S]  only build the cached root filesystem (with LAB_BACKEND=vm, the VM image)
     lab.py check              say what this machine lacks to run the lab, if anything
+
+The backend is systemd-nspawn containers (`container`, the default: they share this machine's kernel) or
+QEMU virtual machines with Debian's own kernel (`vm`, lab/vm.py): LAB_BACKEND=vm, or "backend" in the spec;
+LAB_BACKEND wins when set.
 
 The hosts and their groups come from lab/hosts.json, or from --spec (Molecule's create playbook
 hands its platforms over that way). Each host boots systemd as PID 1 in cgroups of its own, on a
@@ -28,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import vm
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 STATE_DIR = os.environ.get('LAB_DIR', os.path.join(REPO, '.lab'))
@@ -46,6 +52,9 @@ PACKAGES = [
 ]
 # Bump when the root filesystem is prepared differently, so the cache key changes.
 ROOTFS_RECIPE = 5
+
+
+BACKENDS = ('container', 'vm')
 
 
 class LabError(Exception):
@@ -76,6 +85,10 @@ def load_spec(path=None):
             raise LabError("host name '%s' must be lower case letters, digits and '-'" % host['name'])
         host.setdefault('suite', spec.get('suite', 'bookworm'))
         host.setdefault('groups', [])
+    spec['backend'] = os.environ.get('LAB_BACKEND') or spec.get('backend') or 'container'
+    if spec['backend'] not in BACKENDS:
+        raise LabError("backend '%s' (LAB_BACKEND or the spec's \"backend\") must be one of: %s"
+                       % (spec['backend'], ', '.join(BACKENDS)))
     spec.setdefault('bridge', 'airgaplab0')
     spec.setdefault('subnet', '10.231.7')
     if not re.match(r'^\d{1,3}\.\d{1,3}\.\d{1,3}$', spec['subnet']):
@@ -111,8 +124,8 @@ def debian_mirror():
 
 # -- root filesystem ----------------------------------------------------------------------
 
-def rootfs_key(suite):
-    text = json.dumps([suite, sorted(PACKAGES), ROOTFS_RECIPE])
+def rootfs_key(suite, packages=PACKAGES, recipe=None):
+    text = json.dumps([suite, sorted(packages), ROOTFS_RECIPE] + ([recipe] if recipe else []))
     return '%s-%s' % (suite, hashlib.sha256(text.encode()).hexdigest()[:12])
 
 
@@ -120,9 +133,23 @@ def rootfs_path(suite):
     return os.path.join(CACHE_DIR, 'rootfs-' + rootfs_key(suite))
 
 
+def vm_image_path(suite):
+    return os.path.join(CACHE_DIR, 'vmimage-' + rootfs_key(suite, PACKAGES + vm.KERNEL_PACKAGES, vm.IMAGE_RECIPE))
+
+
 def build_rootfs(suite):
     """debootstrap once per package list; later calls reuse the cached tree."""
-    final = rootfs_path(suite)
+    return cached(suite, rootfs_path(suite), _build_container_rootfs)
+
+
+def build_vm_image(suite):
+    """The containers' root filesystem plus Debian's kernel, as a disk image with the kernel and initramfs beside it."""
+    if vm.missing():
+        raise LabError('VMs need %s' % '; '.join(vm.missing()))
+    return vm.image_files(cached(suite, vm_image_path(suite), _build_vm_image))
+
+
+def cached(suite, final, build):
     if os.path.exists(os.path.join(final, '.lab-complete')):
         return final
     for tool in ('debootstrap', 'systemd-nspawn'):
@@ -130,45 +157,76 @@ def build_rootfs(suite):
             raise LabError('%s is missing: apt-get install debootstrap systemd-container' % tool)
     os.makedirs(CACHE_DIR, exist_ok=True)
     # Labs that start side by side (Molecule's lanes) build a missing tree once: the others wait, then reuse it.
-    with open(os.path.join(CACHE_DIR, '.build-%s.lock' % suite), 'w') as lock:
+    with open(os.path.join(CACHE_DIR, '.build-%s.lock' % os.path.basename(final).split('-')[0]), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(os.path.join(final, '.lab-complete')):
             return final
-        return _debootstrap(suite, final)
+        work = tempfile.mkdtemp(prefix='build-%s-' % suite, dir=CACHE_DIR)
+        start = time.time()
+        try:
+            build(suite, work, final)
+            with open(os.path.join(work, '.lab-complete'), 'w') as f:
+                f.write('%s built in %.0f s\n' % (os.path.basename(final), time.time() - start))
+            shutil.rmtree(final, ignore_errors=True)
+            os.rename(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        log('%s built in %.0f s' % (final, time.time() - start))
+        prune(final)
+        return final
 
 
-def _debootstrap(suite, final):
-    """Build the tree of SUITE into a new directory, then move it to FINAL."""
-    work = tempfile.mkdtemp(prefix='build-%s-' % suite, dir=CACHE_DIR)
+def debootstrap(suite, target, packages):
     mirror = debian_mirror()
+    run(['debootstrap', '--variant=minbase', '--include=' + ','.join(packages), suite, target, mirror],
+        stdout=subprocess.DEVNULL)
+    prepare_rootfs(target)
+
+
+def _build_container_rootfs(suite, work, final):
     log('building the %s root filesystem with debootstrap (cached afterwards in %s)' % (suite, final))
-    start = time.time()
-    try:
-        run(['debootstrap', '--variant=minbase', '--include=' + ','.join(PACKAGES), suite, work, mirror],
-            stdout=subprocess.DEVNULL)
-        prepare_rootfs(work)
-        with open(os.path.join(work, '.lab-complete'), 'w') as f:
-            f.write('%s built in %.0f s\n' % (rootfs_key(suite), time.time() - start))
-        shutil.rmtree(final, ignore_errors=True)
-        os.rename(work, final)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    log('root filesystem built in %.0f s' % (time.time() - start))
-    prune_rootfs(suite)
-    return final
+    debootstrap(suite, work, PACKAGES)
 
 
-def prune_rootfs(suite):
-    """Remove this suite's root filesystems of other package lists, unless a running lab still uses one."""
-    current = rootfs_path(suite)
+def _build_vm_image(suite, work, final):
+    log('building the %s VM image: debootstrap with Debian\'s kernel, then an ext4 image (cached afterwards in %s)'
+        % (suite, final))
+    tree = os.path.join(work, 'tree')
+    os.mkdir(tree)
+    debootstrap(suite, tree, PACKAGES + vm.KERNEL_PACKAGES)
+    vm.prepare_tree(tree)
+    vm.make_image(tree, work)
+    shutil.rmtree(tree)
+
+
+def prune(current):
+    """Remove the cached trees and images of other package lists of the same kind and suite, unless a lab uses one."""
+    kind_and_suite = os.path.basename(current).rsplit('-', 1)[0] + '-'
     with open('/proc/self/mounts') as f:
-        mounted = f.read()
+        in_use = f.read()
+    in_use += ''.join(vm_command_lines())
     for name in os.listdir(CACHE_DIR):
         path = os.path.join(CACHE_DIR, name)
-        if name.startswith('rootfs-%s-' % suite) and path != current and 'lowerdir=%s' % path not in mounted:
-            log('removing the outdated root filesystem %s' % path)
+        if name.startswith(kind_and_suite) and path != current and path + '/' not in in_use and \
+                'lowerdir=%s' % path not in in_use:
+            log('removing the outdated %s' % path)
             shutil.rmtree(path, ignore_errors=True)
+
+
+def vm_command_lines():
+    """The command lines of the QEMU processes on this machine (a running VM reads its image)."""
+    found = []
+    for pid in os.listdir('/proc'):
+        if pid.isdigit():
+            try:
+                with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                    args = f.read().split(b'\0')
+            except OSError:
+                continue
+            if vm.is_qemu(args):
+                found.append(b' '.join(args).decode(errors='replace'))
+    return found
 
 
 def write(path, text, mode=0o644):
@@ -357,19 +415,28 @@ def console_log(name):
     return os.path.join(STATE_DIR, 'logs', name + '.console.log')
 
 
+def identity_files(host, spec, pubkey):
+    """{path: (mode, text)}: what makes a booted root filesystem this lab host, whichever the backend."""
+    hosts = ['127.0.0.1 localhost', '%s controller' % spec['controller']]
+    hosts += ['%s %s' % (h['address'], h['name']) for h in spec['hosts']]
+    return {
+        'etc/hostname': (0o644, host['name'] + '\n'),
+        'etc/hosts': (0o644, '\n'.join(hosts) + '\n'),
+        # A static address and nothing else: no gateway, so nothing beyond the lab is routable.
+        'etc/systemd/network/10-host0.network': (
+            0o644, '[Match]\nName=host0\n\n[Network]\nAddress=%s/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n'
+            % host['address']),
+        'root/.ssh/authorized_keys': (0o600, pubkey),
+    }
+
+
 def prepare_overlay(host, spec, rootfs, pubkey):
     base = host_dir(host['name'])
     upper, work, merged = (os.path.join(base, d) for d in ('upper', 'work', 'merged'))
     for d in (upper, work, merged):
         os.makedirs(d, exist_ok=True)
-    write(os.path.join(upper, 'etc/hostname'), host['name'] + '\n')
-    hosts = ['127.0.0.1 localhost', '%s controller' % spec['controller']]
-    hosts += ['%s %s' % (h['address'], h['name']) for h in spec['hosts']]
-    write(os.path.join(upper, 'etc/hosts'), '\n'.join(hosts) + '\n')
-    # A static address and nothing else: no gateway, so nothing beyond the lab is routable.
-    write(os.path.join(upper, 'etc/systemd/network/10-host0.network'),
-          '[Match]\nName=host0\n\n[Network]\nAddress=%s/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' % host['address'])
-    write(os.path.join(upper, 'root/.ssh/authorized_keys'), pubkey, mode=0o600)
+    for path, (mode, text) in identity_files(host, spec, pubkey).items():
+        write(os.path.join(upper, path), text, mode=mode)
     os.chmod(os.path.join(upper, 'root/.ssh'), 0o700)
     write(os.path.join(upper, 'etc/machine-id'), hashlib.md5(host['name'].encode()).hexdigest() + '\n', mode=0o444)
     run(['mount', '-t', 'overlay', 'overlay', '-o',
@@ -377,17 +444,27 @@ def prepare_overlay(host, spec, rootfs, pubkey):
     return merged
 
 
-def boot(host, spec, merged, cgroups):
+def start(cmd, name, cgroups):
+    """Start a host's process (systemd-nspawn or QEMU) in cgroups of its own, its console to the host's log."""
     for path in cgroups:
         make_cgroup(path)
-    console = open(console_log(host['name']), 'wb')
-    cmd = ['systemd-nspawn', '--boot', '--directory', merged, '--machine', machine_name(spec['bridge'], host['name']),
-           '--hostname', host['name'], '--register=no', '--keep-unit', '--network-bridge', spec['bridge'],
-           '--console=passive', '--resolv-conf=off', '--timezone=off', '--link-journal=no']
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                            preexec_fn=enter_cgroups(cgroups), start_new_session=True)
-    console.close()
+    with open(console_log(name), 'ab') as console:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                                preexec_fn=enter_cgroups(cgroups), start_new_session=True)
     return proc.pid
+
+
+def boot(host, state):
+    """Boot one host of the lab in STATE with its backend; its disk or overlay is ready."""
+    machine = machine_name(state['bridge'], host['name'])
+    if state.get('backend') == 'vm':
+        cmd = vm.command(machine, host['name'], host_dir(host['name']), state['images'][host['suite']], state['accel'])
+    else:
+        cmd = ['systemd-nspawn', '--boot', '--directory', os.path.join(host_dir(host['name']), 'merged'),
+               '--machine', machine, '--hostname', host['name'], '--register=no', '--keep-unit',
+               '--network-bridge', state['bridge'], '--console=passive', '--resolv-conf=off', '--timezone=off',
+               '--link-journal=no']
+    return start(cmd, host['name'], state['cgroups'][host['name']])
 
 
 def ssh_base(state):
@@ -395,8 +472,9 @@ def ssh_base(state):
             '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=2', '-o', 'BatchMode=yes']
 
 
-def wait_running(state, timeout=60):
+def wait_running(state):
     """Until systemctl is-system-running answers 'running' on every host."""
+    timeout = vm.BOOT_TIMEOUT if state.get('backend') == 'vm' else 60
     deadline = time.time() + timeout
     pending = {h['name']: h for h in state['hosts']}
     last = {}
@@ -426,7 +504,7 @@ def machine_name(bridge, name):
 
 
 def pid_is_ours(pid, machine):
-    """Only a systemd-nspawn of this lab's machine counts: never signal a PID that was reused."""
+    """Only a systemd-nspawn or QEMU of this lab's machine counts: never signal a PID that was reused."""
     if not pid:
         return False
     try:
@@ -434,7 +512,8 @@ def pid_is_ours(pid, machine):
             cmdline = f.read().split(b'\0')
     except OSError:
         return False
-    return bool(cmdline) and os.path.basename(cmdline[0]) == b'systemd-nspawn' and machine.encode() in cmdline
+    ours = bool(cmdline) and (os.path.basename(cmdline[0]) == b'systemd-nspawn' or vm.is_qemu(cmdline))
+    return ours and machine.encode() in cmdline
 
 
 # -- inventory ----------------------------------------------------------------------------
@@ -451,10 +530,15 @@ def write_inventory(state):
              '    ansible_ssh_pipelining: true',
              '    ansible_python_interpreter: /usr/bin/python3',
              '    lab_controller_address: %s' % state['controller'],
-             '  hosts:']
+             '    lab_backend: %s' % state.get('backend', 'container')]
+    if state.get('backend') == 'vm':
+        lines.append('    lab_accel: %s' % state['accel'])
+    lines.append('  hosts:')
     for host in state['hosts']:
         lines += ['    %s:' % host['name'], '      ansible_host: %s' % host['address'],
                   '      lab_suite: %s' % host['suite']]
+        if state.get('backend') == 'vm':
+            lines.append('      lab_kernel_release: %s' % state['images'][host['suite']]['release'])
     if groups:
         lines.append('  children:')
         for group, members in sorted(groups.items()):
@@ -464,9 +548,9 @@ def write_inventory(state):
     return path
 
 
-def missing():
+def missing(backend='container'):
     """What this machine lacks to run the lab, as sentences; empty when it has everything."""
-    problems = []
+    problems = vm.missing() if backend == 'vm' else []
     if os.geteuid() != 0:
         problems.append('root (systemd-nspawn, mounts and a bridge need it)')
     for tool, package in (('systemd-nspawn', 'systemd-container'), ('debootstrap', 'debootstrap'),
@@ -489,17 +573,25 @@ def up(spec_path=None, keep=False):
     spec = load_spec(spec_path)
     if load_state() is not None:
         raise LabError('a lab is up already (%s); take it down first: make lab-down' % STATE_FILE)
-    start = time.time()
-    rootfs = dict((suite, build_rootfs(suite)) for suite in sorted(set(h['suite'] for h in spec['hosts'])))
+    start_time = time.time()
+    suites = sorted(set(h['suite'] for h in spec['hosts']))
+    if spec['backend'] == 'vm':
+        images = dict((suite, build_vm_image(suite)) for suite in suites)
+    else:
+        rootfs = dict((suite, build_rootfs(suite)) for suite in suites)
     os.makedirs(STATE_DIR, exist_ok=True)
     key = os.path.join(STATE_DIR, 'id_ed25519')
     if not os.path.exists(key):
         run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'airgap-pypi-mirror-lab', '-f', key])
     with open(key + '.pub') as f:
         pubkey = f.read()
-    state = dict(bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'], key=key,
-                 pids={}, mounts=[], cgroups={}, started=time.time(),
+    state = dict(backend=spec['backend'], bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'],
+                 key=key, pids={}, mounts=[], taps=[], cgroups={}, started=time.time(),
                  nspawn_run_dir_existed=os.path.isdir(NSPAWN_RUN_DIR))
+    if spec['backend'] == 'vm':
+        state['images'] = images
+        state['accel'], why = vm.choose_accel(images[suites[0]], console_log('kvm-probe'), CACHE_DIR)
+        log('VMs with %s: %s' % ('KVM' if state['accel'] == 'kvm' else 'software emulation (TCG)', why))
     save_state(state)
     boot_start = time.time()
     try:
@@ -507,12 +599,18 @@ def up(spec_path=None, keep=False):
         state['bridge_created'] = True
         save_state(state)
         for host in spec['hosts']:
-            merged = prepare_overlay(host, spec, rootfs[host['suite']], pubkey)
-            state['mounts'].append(merged)
+            name = host['name']
+            machine = machine_name(spec['bridge'], name)
+            state['cgroups'][name] = lab_cgroups(machine)
             save_state(state)
-            state['cgroups'][host['name']] = lab_cgroups(machine_name(spec['bridge'], host['name']))
+            if spec['backend'] == 'vm':
+                vm.prepare(host_dir(name), images[host['suite']], identity_files(host, spec, pubkey))
+                state['taps'].append(vm.create_tap(machine, spec['bridge']))
+            else:
+                state['mounts'].append(prepare_overlay(host, spec, rootfs[host['suite']], pubkey))
             save_state(state)
-            state['pids'][host['name']] = boot(host, spec, merged, state['cgroups'][host['name']])
+            open(console_log(name), 'wb').close()
+            state['pids'][name] = boot(host, state)
             save_state(state)
         wait_running(state)
     except BaseException as e:
@@ -523,9 +621,38 @@ def up(spec_path=None, keep=False):
             down()
         raise
     inventory = write_inventory(state)
-    log('%d hosts running in %.1f s (boot %.1f s); inventory: %s'
-        % (len(spec['hosts']), time.time() - start, time.time() - boot_start, os.path.relpath(inventory)))
+    log('%d hosts running in %.1f s (boot %.1f s, %s); inventory: %s'
+        % (len(spec['hosts']), time.time() - start_time, time.time() - boot_start, describe(state),
+           os.path.relpath(inventory)))
     return state
+
+
+def describe(state):
+    if state.get('backend') == 'vm':
+        return 'VMs, %s' % ('KVM' if state['accel'] == 'kvm' else 'software emulation')
+    return 'containers'
+
+
+def power_off(state, names, kill=True):
+    """Power these hosts off cleanly (a VM by ACPI), then kill what is still up after the timeout; by PID only.
+
+    Returns the names of the hosts still up (only when kill is false)."""
+    bridge = state.get('bridge')
+    running = dict((n, p) for n, p in state.get('pids', {}).items()
+                   if n in names and pid_is_ours(p, machine_name(bridge, n)))
+    for name, pid in running.items():
+        if state.get('backend') != 'vm' or not vm.qmp(host_dir(name), 'system_powerdown'):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + (vm.POWEROFF_TIMEOUT if state.get('backend') == 'vm' else 20)
+    while time.time() < deadline and any(pid_is_ours(p, machine_name(bridge, n)) for n, p in running.items()):
+        time.sleep(0.1)
+    left = [n for n, p in running.items() if pid_is_ours(p, machine_name(bridge, n))]
+    if not kill:
+        return left
+    for name in left:
+        log('host %s did not power off in time; killing PID %d' % (name, running[name]))
+        os.kill(running[name], signal.SIGKILL)
+    return []
 
 
 def down():
@@ -536,17 +663,8 @@ def down():
         names += [n for n in os.listdir(os.path.join(STATE_DIR, 'hosts')) if n not in names]
     # Only the bridge this lab's state names: another lab (make lab, a scenario, a benchmark) may own others.
     bridge = state.get('bridge')
-    pids = dict((machine_name(bridge, n), p) for n, p in state.get('pids', {}).items()
-                if pid_is_ours(p, machine_name(bridge, n)))
-    for name, pid in pids.items():
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 20
-    while time.time() < deadline and any(pid_is_ours(p, n) for n, p in pids.items()):
-        time.sleep(0.1)
-    for name, pid in pids.items():
-        if pid_is_ours(pid, name):
-            log('host %s did not power off in time; killing PID %d' % (name, pid))
-            os.kill(pid, signal.SIGKILL)
+    running = [n for n, p in state.get('pids', {}).items() if pid_is_ours(p, machine_name(bridge, n))]
+    power_off(state, running)
     for name in names:
         cgroups = state.get('cgroups', {}).get(name) or lab_cgroups(machine_name(bridge, name))
         kill_cgroups(cgroups)
@@ -557,6 +675,8 @@ def down():
                 run(['umount', '--lazy', merged], check=False)
         remove_cgroups(cgroups)
         shutil.rmtree(os.path.join(NSPAWN_RUN_DIR, 'propagate', machine_name(bridge, name)), ignore_errors=True)
+        if state.get('backend') == 'vm':
+            vm.remove_tap(machine_name(bridge, name))
         shutil.rmtree(host_dir(name), ignore_errors=True)
     try:
         os.rmdir(os.path.join(STATE_DIR, 'hosts'))
@@ -574,29 +694,21 @@ def down():
     for name in ('inventory.yml', 'state.json'):
         if os.path.exists(os.path.join(STATE_DIR, name)):
             os.remove(os.path.join(STATE_DIR, name))
-    if names or pids:
+    if names or running:
         log('lab down: %s' % (', '.join(names) or 'nothing was up'))
 
 
 def restart(name):
-    """A reboot: power the host off cleanly, then boot the same overlay again and wait for 'running'."""
+    """A reboot: power the host off cleanly, then boot the same disk or overlay again and wait for 'running'."""
     state = load_state()
     if state is None:
         raise LabError('no lab is up')
     hosts = dict((h['name'], h) for h in state['hosts'])
     if name not in hosts:
         raise LabError('no host %s in the lab (%s)' % (name, ', '.join(hosts)))
-    pid = state['pids'].get(name)
-    machine = machine_name(state['bridge'], name)
-    if pid_is_ours(pid, machine):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + 20
-        while pid_is_ours(pid, machine) and time.time() < deadline:
-            time.sleep(0.1)
-        if pid_is_ours(pid, machine):
-            raise LabError('host %s did not power off within 20 s' % name)
-    spec = dict(bridge=state['bridge'], hosts=state['hosts'])
-    state['pids'][name] = boot(hosts[name], spec, os.path.join(host_dir(name), 'merged'), state['cgroups'][name])
+    if power_off(state, [name], kill=False):
+        raise LabError('host %s did not power off in time' % name)
+    state['pids'][name] = boot(hosts[name], state)
     save_state(state)
     wait_running(dict(state, hosts=[hosts[name]]))
     log('host %s restarted' % name)
@@ -607,6 +719,7 @@ def status():
     if state is None:
         print('no lab is up')
         return 1
+    print('backend: %s' % describe(state))
     for host in state['hosts']:
         pid = state['pids'].get(host['name'])
         print('%-8s %-15s %s' % (host['name'], host['address'],
@@ -630,8 +743,9 @@ def main():
     build_parser.add_argument('--suite', default='bookworm')
     sub.add_parser('check')
     args = parser.parse_args()
+    backend = os.environ.get('LAB_BACKEND') or 'container'
     if args.command == 'check':
-        problems = missing()
+        problems = missing(backend)
         for problem in problems:
             print('lab: this machine cannot run the lab: it lacks %s' % problem, file=sys.stderr)
         return 1 if problems else 0
@@ -654,7 +768,7 @@ def main():
                 raise LabError('no host %s is up' % args.name)
             print(found[0])
         elif args.command == 'build':
-            print(build_rootfs(args.suite))
+            print(build_vm_image(args.suite)['dir'] if backend == 'vm' else build_rootfs(args.suite))
     except (LabError, subprocess.CalledProcessError) as e:
         print('lab: %s' % e, file=sys.stderr)
         return 1

@@ -1,11 +1,14 @@
 """lab/lab.py on this machine: hosts boot with systemd, and down leaves nothing behind, also after a
-crash, when nothing is up, and when up fails half way; another lab's bridge is never touched.
+crash, when nothing is up, and when up fails half way; another lab's bridge is never touched; no sysctl of
+the machine changes. Both backends: systemd-nspawn containers and QEMU virtual machines.
 
-Needs root, systemd-nspawn and debootstrap (make lab-deps); run by `make test-lab`.
+Needs root, systemd-nspawn, debootstrap and QEMU (make lab-deps); run by `make test-lab`.
 """
 
+import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,7 +30,8 @@ def link_exists(name):
     return subprocess.run(['ip', 'link', 'show', name], capture_output=True, check=False).returncode == 0
 
 
-def nspawn_pids(machine):
+def host_pids(machine):
+    """The systemd-nspawn or QEMU processes of a lab machine."""
     found = []
     for pid in os.listdir('/proc'):
         try:
@@ -35,9 +39,36 @@ def nspawn_pids(machine):
                 args = f.read().split(b'\0')
         except OSError:
             continue
-        if args and os.path.basename(args[0]) == b'systemd-nspawn' and machine.encode() in args:
+        if args and os.path.basename(args[0]) in (b'systemd-nspawn', b'qemu-system-x86_64') and machine.encode() in args:
             found.append(int(pid))
     return found
+
+
+# Counters and one-shot triggers, which change or cannot be read whatever the lab does.
+VOLATILE = re.compile(r'/(random|ns_last_pid|pty/nr|inode-nr|inode-state|file-nr|dentry-state|nf_conntrack_count|quota/|'
+                      r'stat_refresh|drop_caches|compact_memory|perf_event_max_sample_rate|sched_domain|conf/(?!all/|default/))')
+
+
+def sysctls():
+    """Every readable setting under /proc/sys but counters and per-interface ones (the lab adds interfaces)."""
+    found = {}
+    for dirpath, _dirs, files in os.walk('/proc/sys'):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if VOLATILE.search(path):
+                continue
+            try:
+                with open(path) as f:
+                    found[path] = f.read()
+            except OSError:
+                pass
+    return found
+
+
+def ssh(state_dir, address, command):
+    return subprocess.run(['ssh', '-i', str(state_dir / 'id_ed25519'), '-o', 'StrictHostKeyChecking=no',
+                           '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + address, command],
+                          capture_output=True, text=True, check=False)
 
 
 def leftovers(state_dir, names):
@@ -47,9 +78,13 @@ def leftovers(state_dir, names):
         found.append('bridge ' + BRIDGE)
     with open('/proc/self/mounts') as f:
         found += ['mount ' + line.split()[1] for line in f if str(state_dir) in line.split()[1]]
+    links = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True, text=True, check=True).stdout
     for name in names:
         machine = '%s-%s' % (BRIDGE, name)
-        found += ['process %d' % pid for pid in nspawn_pids(machine)]
+        found += ['process %d' % pid for pid in host_pids(machine)]
+        tap = tap_name(machine)
+        if ' %s:' % tap in links:
+            found.append('tap ' + tap)
         for dirpath, dirs, _files in os.walk('/sys/fs/cgroup'):
             if machine in dirs:
                 found.append('cgroup ' + os.path.join(dirpath, machine))
@@ -60,11 +95,16 @@ def leftovers(state_dir, names):
     return found
 
 
+def tap_name(machine):
+    """lab/vm.py's name for a VM's tap device."""
+    return 'labtap' + hashlib.sha256(machine.encode()).hexdigest()[:8]
+
+
 @pytest.fixture
 def spec(tmp_path):
-    def make(hosts):
+    def make(hosts, backend='container'):
         path = tmp_path / 'spec.json'
-        path.write_text(json.dumps({'bridge': BRIDGE, 'subnet': '10.231.12', 'hosts': hosts}))
+        path.write_text(json.dumps({'bridge': BRIDGE, 'subnet': '10.231.12', 'backend': backend, 'hosts': hosts}))
         return str(path)
     return make
 
@@ -77,22 +117,54 @@ def state_dir(tmp_path):
 
 
 def test_a_host_boots_with_systemd_and_down_leaves_nothing(spec, state_dir):
+    before = sysctls()
     up = lab(state_dir, 'up', '--spec', spec([{'name': 'solo', 'groups': ['pypi_mirror_servers']}]))
     assert up.returncode == 0, up.stderr
     inventory = (state_dir / 'inventory.yml').read_text()
     assert 'ansible_host: 10.231.12.10' in inventory and 'lab_controller_address: 10.231.12.1' in inventory
-    ssh = subprocess.run(['ssh', '-i', str(state_dir / 'id_ed25519'), '-o', 'StrictHostKeyChecking=no',
-                          '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@10.231.12.10',
-                          'cat /proc/1/comm; systemctl is-system-running'], capture_output=True, text=True, check=False)
-    assert ssh.stdout.split() == ['systemd', 'running']
+    assert 'lab_backend: container' in inventory
+    answer = ssh(state_dir, '10.231.12.10', 'cat /proc/1/comm; systemctl is-system-running; uname -r')
+    assert answer.stdout.split() == ['systemd', 'running', os.uname().release]
     down = lab(state_dir, 'down')
     assert down.returncode == 0, down.stderr
     assert leftovers(state_dir, ['solo']) == []
+    assert sysctls() == before
+
+
+def test_vms_boot_their_own_kernel_reboot_and_down_after_a_crash_leaves_nothing(spec, state_dir):
+    before = sysctls()
+    up = lab(state_dir, 'up', '--spec', spec([{'name': 'vm1'}, {'name': 'vm2'}], backend='vm'))
+    assert up.returncode == 0, up.stderr
+    # The log and the inventory say whether KVM or software emulation runs the VMs.
+    accel = re.search(r'VMs with (KVM|software emulation \(TCG\))', up.stderr)
+    assert accel, up.stderr
+    inventory = (state_dir / 'inventory.yml').read_text()
+    assert 'lab_backend: vm' in inventory
+    assert 'lab_accel: %s' % ('kvm' if accel.group(1) == 'KVM' else 'tcg') in inventory
+    release = re.search(r'lab_kernel_release: (\S+)', inventory).group(1)
+    answer = ssh(state_dir, '10.231.12.10', 'cat /proc/1/comm; systemctl is-system-running; uname -r; ip route show default; '
+                 'echo kept > /root/marker; sync; cat /proc/sys/kernel/random/boot_id')
+    systemd, running, guest_release, boot_id = answer.stdout.split()
+    # systemd on Debian's kernel, not this machine's; and no default route: nothing beyond the lab.
+    assert (systemd, running, guest_release) == ('systemd', 'running', release)
+    assert release != os.uname().release
+    restart = lab(state_dir, 'restart', 'vm1')
+    assert restart.returncode == 0, restart.stderr
+    again = ssh(state_dir, '10.231.12.10', 'cat /root/marker /proc/sys/kernel/random/boot_id')
+    assert again.stdout.split()[0] == 'kept' and again.stdout.split()[1] != boot_id
+    # vm2 dies as in a crash (its QEMU killed); vm1 is still up and powers off by ACPI.
+    for pid in host_pids('%s-vm2' % BRIDGE):
+        os.kill(pid, signal.SIGKILL)
+    down = lab(state_dir, 'down')
+    assert down.returncode == 0, down.stderr
+    assert 'did not power off in time' not in down.stderr
+    assert leftovers(state_dir, ['vm1', 'vm2']) == []
+    assert sysctls() == before
 
 
 def test_down_after_a_crash_leaves_nothing(spec, state_dir):
     assert lab(state_dir, 'up', '--spec', spec([{'name': 'crash'}])).returncode == 0
-    for pid in nspawn_pids('%s-crash' % BRIDGE):
+    for pid in host_pids('%s-crash' % BRIDGE):
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)
     assert lab(state_dir, 'down').returncode == 0

@@ -15,7 +15,7 @@ core_venv = $(if $(filter $(MAIN_CORE),$(1)),$(VENV),.venv-$(1))
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
+.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -90,13 +90,16 @@ test-modules: venv cores ## the modules against a real devpi-server on every ans
 
 test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)
 
-lab-deps: ## install what the lab needs (Debian: systemd-container, debootstrap) and check the machine
-	@if ! command -v systemd-nspawn >/dev/null || ! command -v debootstrap >/dev/null; then \
-	    command -v apt-get >/dev/null || { echo "lab: needs systemd-nspawn and debootstrap; install them (this is not Debian)"; exit 1; }; \
-	    echo "lab: installing systemd-container and debootstrap"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap >/dev/null; \
+lab-deps: ## install what the lab needs (Debian: systemd-container, debootstrap, QEMU for its VMs) and check the machine
+	@if ! command -v systemd-nspawn >/dev/null || ! command -v debootstrap >/dev/null \
+	        || ! command -v qemu-system-x86_64 >/dev/null || ! command -v qemu-img >/dev/null; then \
+	    command -v apt-get >/dev/null || { echo "lab: needs systemd-nspawn, debootstrap and QEMU; install them (this is not Debian)"; exit 1; }; \
+	    echo "lab: installing systemd-container, debootstrap, qemu-system-x86 and qemu-utils"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	        systemd-container debootstrap qemu-system-x86 qemu-utils >/dev/null; \
 	fi
 	python3 lab/lab.py check
+	LAB_BACKEND=vm python3 lab/lab.py check
 
 lab: lab-deps ## boot admin, node1, node2 (lab/hosts.json) and write .lab/inventory.yml
 	python3 lab/lab.py up
@@ -126,6 +129,10 @@ molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in t
 	rc=0; wait $$a || rc=1; wait $$b || rc=1; wait $$c || rc=1; \
 	cat .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log; \
 	grep -h '^== scenario' .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log || true; exit $$rc
+
+# Outside `make test` (docs/testing.md has its last time): under software emulation it takes most of an hour.
+test-vm: venv collection lab-deps ## the default scenario on QEMU virtual machines (site.yml, idempotence, verify, a reboot)
+	LAB_BACKEND=vm $(MOLECULE) default
 
 # The lab's own tests mostly wait for hosts to boot: they run beside the Molecule lanes, on networks of their own.
 test: test-fast ## every test: lint, sanity, pytest, then the lab's tests beside the Molecule scenarios

@@ -88,8 +88,12 @@ def test_an_upload_is_installed_by_the_node_within_5_seconds(host, tmp_path):
     host.run_test('/tmp/front-venv/bin/pip install --no-cache-dir front-probe')
     # The page of front-probe 1.0 is in the cache now; 2.0 must reach the node through it.
     upload('2.0')
-    start = time.monotonic()
-    while host.run('/tmp/front-venv/bin/pip install --no-cache-dir front-probe==2.0').rc != 0:
-        assert time.monotonic() - start < 5, 'front-probe 2.0 was not installable within 5 s of its upload'
+    uploaded = time.monotonic()
+    # What counts is when pip starts, not how long it runs (on an emulated VM a pip install alone takes seconds).
+    while True:
+        started = time.monotonic() - uploaded
+        installed = host.run('/tmp/front-venv/bin/pip install --no-cache-dir front-probe==2.0').rc == 0
+        assert started < 5, 'front-probe 2.0 was not installable by a pip started within 5 s of its upload'
+        if installed:
+            break
         time.sleep(0.2)
-    assert time.monotonic() - start < 5

@@ -79,7 +79,7 @@ def test_the_service_is_back_after_the_host_restarts(host):
     before = host.run('cat /proc/sys/kernel/random/boot_id; systemctl show -p ActiveEnterTimestampMonotonic devpi').stdout
     subprocess.run([sys.executable, lab, 'restart', 'admin'], env=env, check=True)
     # Nobody starts it: systemd brings it up at boot; give devpi-server its start-up time to listen.
-    answered = host.run('for i in $(seq 60); do python3 -c "import urllib.request as u; '
+    answered = host.run('for i in $(seq 300); do python3 -c "import urllib.request as u; '
                         'u.urlopen(\'http://127.0.0.1:3141/+api\')" 2>/dev/null && echo up && break; sleep 1; done')
     assert answered.stdout.strip() == 'up'
     assert host.run('systemctl is-active devpi.service nginx.service').stdout.split() == ['active', 'active']

@@ -124,8 +124,8 @@ def debian_mirror():
 
 # -- root filesystem ----------------------------------------------------------------------
 
-def rootfs_key(suite, packages=PACKAGES, recipe=None):
-    text = json.dumps([suite, sorted(packages), ROOTFS_RECIPE] + ([recipe] if recipe else []))
+def rootfs_key(suite, packages=None, recipe=None):
+    text = json.dumps([suite, sorted(packages or PACKAGES), ROOTFS_RECIPE] + ([recipe] if recipe else []))
     return '%s-%s' % (suite, hashlib.sha256(text.encode()).hexdigest()[:12])
 
 
@@ -150,6 +150,7 @@ def build_vm_image(suite):
 
 
 def cached(suite, final, build):
+    """FINAL when it is complete; else BUILD(suite, work, final) makes it in a new directory, then moved there."""
     if os.path.exists(os.path.join(final, '.lab-complete')):
         return final
     for tool in ('debootstrap', 'systemd-nspawn'):
@@ -157,7 +158,7 @@ def cached(suite, final, build):
             raise LabError('%s is missing: apt-get install debootstrap systemd-container' % tool)
     os.makedirs(CACHE_DIR, exist_ok=True)
     # Labs that start side by side (Molecule's lanes) build a missing tree once: the others wait, then reuse it.
-    with open(os.path.join(CACHE_DIR, '.build-%s.lock' % os.path.basename(final).split('-')[0]), 'w') as lock:
+    with open(os.path.join(CACHE_DIR, '.build-%s.lock' % os.path.basename(final).rsplit('-', 1)[0]), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(os.path.join(final, '.lab-complete')):
             return final
@@ -769,7 +770,7 @@ def main():
             print(found[0])
         elif args.command == 'build':
             print(build_vm_image(args.suite)['dir'] if backend == 'vm' else build_rootfs(args.suite))
-    except (LabError, subprocess.CalledProcessError) as e:
+    except (LabError, vm.VMError, subprocess.CalledProcessError) as e:
         print('lab: %s' % e, file=sys.stderr)
         return 1
     return 0

@@ -27,7 +27,7 @@ IMAGE_RECIPE = 2
 DISK_SIZE = '6G'
 MEMORY_MB = 1024
 CPUS = 1
-# A software-emulated VM boots in 16-23 s alone and in minutes beside busy neighbours.
+# A software-emulated VM boots in about a minute alone here, and in minutes beside busy neighbours.
 BOOT_TIMEOUT = 420
 POWEROFF_TIMEOUT = 60
 KVM_PROBE_SECONDS = 10
@@ -61,6 +61,10 @@ ExecStartPre=
 ExecStartPre=/bin/sh -c 'test -e /etc/ssh/ssh_host_ed25519_key || ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'
 ExecStartPre=/usr/sbin/sshd -t
 """
+
+
+class VMError(Exception):
+    pass
 
 
 def missing():
@@ -101,7 +105,8 @@ def make_image(tree, image_dir):
     boot = os.path.join(tree, 'boot')
     kernels = sorted(n for n in os.listdir(boot) if n.startswith('vmlinuz-'))
     if not kernels:
-        raise RuntimeError('the VM root filesystem has no kernel in /boot')
+        raise VMError('the VM root filesystem has no kernel in /boot: did debootstrap install %s?'
+                      % ', '.join(KERNEL_PACKAGES))
     version = kernels[-1][len('vmlinuz-'):]
     shutil.copy2(os.path.join(boot, 'vmlinuz-' + version), os.path.join(image_dir, 'vmlinuz'))
     shutil.copy2(os.path.join(boot, 'initrd.img-' + version), os.path.join(image_dir, 'initrd.img'))
@@ -139,9 +144,11 @@ def choose_accel(image, log_path, cache_dir):
     except (OSError, ValueError, KeyError):
         pass
     accel, why = probe_kvm(image, log_path)
-    with open(cache + '.tmp', 'w') as f:
+    # Labs that start side by side may probe at once: each writes its own file, the last one's answer stays.
+    tmp = '%s.%d' % (cache, os.getpid())
+    with open(tmp, 'w') as f:
         json.dump(dict(key=key, accel=accel, why=why, when=time.strftime('%Y-%m-%d %H:%M')), f)
-    os.replace(cache + '.tmp', cache)
+    os.replace(tmp, cache)
     return accel, why
 
 
@@ -276,4 +283,3 @@ def qmp(host_dir, execute):
 
 def is_qemu(cmdline):
     return bool(cmdline) and os.path.basename(cmdline[0]) == QEMU.encode()
-

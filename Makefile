@@ -114,8 +114,8 @@ test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or 
 # Three lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); a
 # third lane fills the moments a scenario waits on a host booting or devpi starting. Each has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
-LANE_A := default confusion smoke
-LANE_B := offline teardown
+LANE_A := default confusion
+LANE_B := smoke offline teardown
 LANE_C := platforms export_import kubespray
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s

@@ -15,7 +15,7 @@ core_venv = $(if $(filter $(MAIN_CORE),$(1)),$(VENV),.venv-$(1))
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
+.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm-smoke test-vm lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -108,14 +108,14 @@ lab-down: ## stop the lab and remove everything it made
 	python3 lab/lab.py down
 	rm -f $(DEMO_VARS)
 
-test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or a failed up (pytest, root)
-	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
+test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or a failed up (pytest, root; VMs: test-vm-smoke)
+	$(BIN)/python -m pytest -m 'not vm' tests/lab $(PYTEST_ARGS)
 
 # Three lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); a
 # third lane fills the moments a scenario waits on a host booting or devpi starting. Each has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
-LANE_A := default confusion
-LANE_B := smoke offline teardown
+LANE_A := default confusion smoke
+LANE_B := offline teardown
 LANE_C := platforms export_import kubespray
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
@@ -130,7 +130,11 @@ molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in t
 	cat .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log; \
 	grep -h '^== scenario' .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log || true; exit $$rc
 
-# Outside `make test` (docs/testing.md has its last time): under software emulation it takes most of an hour.
+# Outside `make test` (docs/testing.md has their last times): this machine runs VMs under software emulation only.
+test-vm-smoke: venv collection lab-deps ## the lab on QEMU virtual machines: its VM test, then the smoke scenario on VMs
+	$(BIN)/python -m pytest -m vm tests/lab $(PYTEST_ARGS)
+	LAB_BACKEND=vm $(MOLECULE) smoke
+
 test-vm: venv collection lab-deps ## the default scenario on QEMU virtual machines (site.yml, idempotence, verify, a reboot)
 	LAB_BACKEND=vm $(MOLECULE) default
 

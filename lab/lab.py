@@ -587,7 +587,7 @@ def up(spec_path=None, keep=False):
     with open(key + '.pub') as f:
         pubkey = f.read()
     state = dict(backend=spec['backend'], bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'],
-                 key=key, pids={}, mounts=[], taps=[], cgroups={}, started=time.time(),
+                 key=key, pids={}, mounts=[], cgroups={}, started=time.time(),
                  nspawn_run_dir_existed=os.path.isdir(NSPAWN_RUN_DIR))
     if spec['backend'] == 'vm':
         state['images'] = images
@@ -606,7 +606,7 @@ def up(spec_path=None, keep=False):
             save_state(state)
             if spec['backend'] == 'vm':
                 vm.prepare(host_dir(name), images[host['suite']], identity_files(host, spec, pubkey))
-                state['taps'].append(vm.create_tap(machine, spec['bridge']))
+                vm.create_tap(machine, spec['bridge'])
             else:
                 state['mounts'].append(prepare_overlay(host, spec, rootfs[host['suite']], pubkey))
             save_state(state)

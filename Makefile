@@ -15,7 +15,7 @@ core_venv = $(if $(filter $(MAIN_CORE),$(1)),$(VENV),.venv-$(1))
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm-smoke test-vm lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
+.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm-smoke test-vm lab-and-vms lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -108,13 +108,13 @@ lab-down: ## stop the lab and remove everything it made
 	python3 lab/lab.py down
 	rm -f $(DEMO_VARS)
 
-test-lab: venv lab-deps ## the lab itself: boot, air gap, down after a crash or a failed up (pytest, root; VMs: test-vm-smoke)
-	$(BIN)/python -m pytest -m 'not vm' tests/lab $(PYTEST_ARGS)
+test-lab: venv lab-deps ## the lab itself on both backends: boot, air gap, a VM's reboot, down after a crash or a failed up (pytest, root)
+	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
 
 # Three lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); a
 # third lane fills the moments a scenario waits on a host booting or devpi starting. Each has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
-LANE_A := default confusion smoke
+LANE_A := default confusion
 LANE_B := offline teardown
 LANE_C := platforms export_import kubespray
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
@@ -130,17 +130,19 @@ molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in t
 	cat .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log; \
 	grep -h '^== scenario' .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log || true; exit $$rc
 
-# Outside `make test` (docs/testing.md has their last times): this machine runs VMs under software emulation only.
-test-vm-smoke: venv collection lab-deps ## the lab on QEMU virtual machines: its VM test, then the smoke scenario on VMs
-	$(BIN)/python -m pytest -m vm tests/lab $(PYTEST_ARGS)
+test-vm-smoke: venv collection lab-deps ## the smoke scenario on QEMU virtual machines (Debian's kernel)
 	LAB_BACKEND=vm $(MOLECULE) smoke
 
+# Outside `make test` (docs/testing.md has its last time): this machine runs VMs under software emulation only.
 test-vm: venv collection lab-deps ## the default scenario on QEMU virtual machines (site.yml, idempotence, verify, a reboot)
 	LAB_BACKEND=vm $(MOLECULE) default
 
-# The lab's own tests mostly wait for hosts to boot: they run beside the Molecule lanes, on networks of their own.
-test: test-fast ## every test: lint, sanity, pytest, then the lab's tests beside the Molecule scenarios
-	@$(MAKE) --no-print-directory -j2 test-lab molecule
+# The lab's own tests and smoke on VMs run one after the other beside the Molecule lanes, on networks of their own.
+test: test-fast ## every test: lint, sanity, pytest, then the lab's tests and smoke on VMs beside the Molecule scenarios
+	@$(MAKE) --no-print-directory -j2 lab-and-vms molecule
+
+lab-and-vms: venv collection lab-deps
+	@$(MAKE) --no-print-directory -j1 test-lab test-vm-smoke
 
 bench: venv ## seeding benchmark; writes docs/benchmarks.md
 	$(BIN)/python bench/seed --write

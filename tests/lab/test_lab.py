@@ -2,8 +2,8 @@
 crash, when nothing is up, and when up fails half way; another lab's bridge is never touched; no sysctl of
 the machine changes. Both backends: systemd-nspawn containers and QEMU virtual machines.
 
-Needs root, systemd-nspawn, debootstrap and QEMU (make lab-deps); run by `make test-lab`, but the VM test
-(marker vm), which `make test-vm-smoke` runs.
+Needs root, systemd-nspawn, debootstrap and QEMU (make lab-deps); run by `make test-lab` (`-m 'not vm'` leaves out
+the VM test, which takes minutes under software emulation).
 """
 
 import hashlib

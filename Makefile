@@ -142,7 +142,8 @@ test: test-fast ## every test: lint, sanity, pytest, then the lab's tests and sm
 	@$(MAKE) --no-print-directory -j2 lab-and-vms molecule
 
 lab-and-vms: venv collection lab-deps
-	@$(MAKE) --no-print-directory -j1 test-lab test-vm-smoke
+	@for target in test-lab test-vm-smoke; do t=$$(date +%s); $(MAKE) --no-print-directory -j1 $$target; \
+	    echo "== $$target took $$(( $$(date +%s) - t )) s"; done
 
 bench: venv ## seeding benchmark; writes docs/benchmarks.md
 	$(BIN)/python bench/seed --write

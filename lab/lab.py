@@ -442,7 +442,6 @@ def prepare_overlay(host, spec, rootfs, pubkey):
     write(os.path.join(upper, 'etc/machine-id'), hashlib.md5(host['name'].encode()).hexdigest() + '\n', mode=0o444)
     run(['mount', '-t', 'overlay', 'overlay', '-o',
          'lowerdir=%s,upperdir=%s,workdir=%s' % (rootfs, upper, work), merged])
-    return merged
 
 
 def start(cmd, name, cgroups):
@@ -587,7 +586,7 @@ def up(spec_path=None, keep=False):
     with open(key + '.pub') as f:
         pubkey = f.read()
     state = dict(backend=spec['backend'], bridge=spec['bridge'], controller=spec['controller'], hosts=spec['hosts'],
-                 key=key, pids={}, mounts=[], cgroups={}, started=time.time(),
+                 key=key, pids={}, cgroups={}, started=time.time(),
                  nspawn_run_dir_existed=os.path.isdir(NSPAWN_RUN_DIR))
     if spec['backend'] == 'vm':
         state['images'] = images
@@ -608,7 +607,7 @@ def up(spec_path=None, keep=False):
                 vm.prepare(host_dir(name), images[host['suite']], identity_files(host, spec, pubkey))
                 vm.create_tap(machine, spec['bridge'])
             else:
-                state['mounts'].append(prepare_overlay(host, spec, rootfs[host['suite']], pubkey))
+                prepare_overlay(host, spec, rootfs[host['suite']], pubkey)
             save_state(state)
             open(console_log(name), 'wb').close()
             state['pids'][name] = boot(host, state)
@@ -743,6 +742,8 @@ def main():
     build_parser = sub.add_parser('build')
     build_parser.add_argument('--suite', default='bookworm')
     sub.add_parser('check')
+    accel_parser = sub.add_parser('accel', help='whether VMs run with KVM or software emulation here (probed once a boot)')
+    accel_parser.add_argument('--suite', default='bookworm')
     args = parser.parse_args()
     backend = os.environ.get('LAB_BACKEND') or 'container'
     if args.command == 'check':
@@ -770,6 +771,8 @@ def main():
             print(found[0])
         elif args.command == 'build':
             print(build_vm_image(args.suite)['dir'] if backend == 'vm' else build_rootfs(args.suite))
+        elif args.command == 'accel':
+            print('%s: %s' % vm.choose_accel(build_vm_image(args.suite), console_log('kvm-probe'), CACHE_DIR))
     except (LabError, vm.VMError, subprocess.CalledProcessError) as e:
         print('lab: %s' % e, file=sys.stderr)
         return 1

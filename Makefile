@@ -137,13 +137,14 @@ test-vm-smoke: venv collection lab-deps ## the smoke scenario on QEMU virtual ma
 test-vm: venv collection lab-deps ## the default scenario on QEMU virtual machines (site.yml, idempotence, verify, a reboot)
 	LAB_BACKEND=vm $(MOLECULE) default
 
-# The lab's own tests and smoke on VMs run one after the other beside the Molecule lanes, on networks of their own.
+# The lab's own tests and smoke on VMs run one after the other beside the Molecule lanes, on networks of their own;
+# both run even when one fails.
 test: test-fast ## every test: lint, sanity, pytest, then the lab's tests and smoke on VMs beside the Molecule scenarios
 	@$(MAKE) --no-print-directory -j2 lab-and-vms molecule
 
 lab-and-vms: venv collection lab-deps
-	@for target in test-lab test-vm-smoke; do t=$$(date +%s); $(MAKE) --no-print-directory -j1 $$target; \
-	    echo "== $$target took $$(( $$(date +%s) - t )) s"; done
+	@rc=0; for target in test-lab test-vm-smoke; do t=$$(date +%s); $(MAKE) --no-print-directory -j1 $$target || rc=1; \
+	    echo "== $$target took $$(( $$(date +%s) - t )) s"; done; exit $$rc
 
 bench: venv ## seeding benchmark; writes docs/benchmarks.md
 	$(BIN)/python bench/seed --write

@@ -219,6 +219,12 @@ class DevpiClient:
         token = self._post_login(username, password)
         self._auth_header = base64.b64encode(('%s:%s' % (username, token)).encode('utf-8')).decode('ascii')
 
+    # -- the server ----------------------------------------------------------
+
+    def get_status(self):
+        """The server's /+status: its role, serial and, on a replica, how far it has caught up with its primary."""
+        return self.request('GET', '/+status') or {}
+
     # -- users ---------------------------------------------------------------
 
     def get_users(self):

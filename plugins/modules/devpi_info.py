@@ -14,6 +14,8 @@ version_added: 1.0.0
 description:
   - Returns the server's users and indexes with their configuration.
   - With O(index), also that index's projects and their files with sha256 hashes.
+  - Also the server's status (its role, its serial and, on a replica, whether it has caught up with its primary),
+    which is what to watch on a mirror and what a play waits on after it starts a replica.
   - Never changes anything.
 author:
   - airgap.pypi_mirror maintainers (@airgap-ansible)
@@ -69,6 +71,19 @@ EXAMPLES = r'''
 - name: Check that netaddr is there
   ansible.builtin.assert:
     that: "'netaddr' in prod.projects"
+
+- name: Read the primary's serial
+  airgap.pypi_mirror.devpi_info:
+    url: http://10.0.1.10:3141
+  register: primary
+
+- name: Wait until a replica holds everything the primary had then
+  airgap.pypi_mirror.devpi_info:
+    url: http://10.0.1.11:3141
+  register: replica
+  until: replica.status.in_sync and replica.status.serial >= primary.status.serial
+  retries: 30
+  delay: 2
 '''
 
 RETURN = r'''
@@ -89,6 +104,44 @@ indexes:
       type: stage
       bases: [root/pypi]
       volatile: false
+status:
+  description: The server's own view of itself, from its C(+status) page.
+  returned: always
+  type: dict
+  contains:
+    role:
+      description:
+        - C(primary) (a server replicas may follow, devpi's default), C(replica), or C(standalone) (a server started
+          with C(--role standalone), which refuses replicas).
+      type: str
+      sample: replica
+    serial:
+      description: The number of the last change the server holds (C(-1) for none yet, on a fresh replica).
+      type: int
+      sample: 42
+    devpi_server_version:
+      description: The version of devpi-server that answers.
+      type: str
+      sample: 6.20.3
+    primary_url:
+      description: On a replica, the primary it follows; otherwise null.
+      type: str
+      sample: http://10.0.1.10:3141
+    primary_serial:
+      description: On a replica, the primary's serial when the replica last heard from it (null before that); otherwise null.
+      type: int
+      sample: 42
+    in_sync:
+      description:
+        - On a replica, true once it has reported itself in sync and holds the primary's last serial it knows of;
+          to know that it holds a given change, compare RV(status.serial) with the primary's.
+        - Always true on a primary or a standalone server, which are their own source.
+      type: bool
+      sample: true
+    replication_errors:
+      description: On a replica, devpi's current replication errors by what failed (empty when there are none).
+      type: dict
+      sample: {}
 projects:
   description:
     - With O(index), its projects by normalized name; for each, its versions, and for each version its files
@@ -115,6 +168,24 @@ from ansible_collections.airgap.pypi_mirror.plugins.module_utils.devpi import (
 )
 
 
+# devpi 6 calls a primary MASTER in +status.
+ROLES = {'MASTER': 'primary', 'PRIMARY': 'primary', 'REPLICA': 'replica', 'STANDALONE': 'standalone'}
+
+
+def server_status(raw):
+    """The fields of /+status a play acts on, under names of this collection's own."""
+    role = ROLES.get(str(raw.get('role', 'STANDALONE')).upper(), str(raw.get('role')).lower())
+    serial = raw.get('serial')
+    status = dict(role=role, serial=serial, devpi_server_version=(raw.get('versioninfo') or {}).get('devpi-server'),
+                  primary_url=None, primary_serial=None, in_sync=True, replication_errors={})
+    if role == 'replica':
+        primary_serial = raw.get('primary-serial', raw.get('master-serial'))
+        status.update(primary_url=raw.get('primary-url', raw.get('master-url')), primary_serial=primary_serial,
+                      replication_errors=raw.get('replication-errors') or {},
+                      in_sync=bool(raw.get('replica-in-sync-at')) and primary_serial is not None and serial >= primary_serial)
+    return status
+
+
 def run(module, client):
     users, indexes = {}, {}
     for name, user in sorted(client.get_users().items()):
@@ -122,7 +193,7 @@ def run(module, client):
         users[name] = dict(user, indexes=sorted(user_indexes))
         for index_name, config in sorted(user_indexes.items()):
             indexes['%s/%s' % (name, index_name)] = config
-    result = dict(changed=False, users=users, indexes=indexes)
+    result = dict(changed=False, users=users, indexes=indexes, status=server_status(client.get_status()))
     index = module.params['index']
     if index is None:
         return result

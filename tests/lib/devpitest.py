@@ -27,22 +27,31 @@ def free_port():
 class Server:
     """A devpi-server process with its own serverdir; `api` reads its state independently of the modules."""
 
-    def __init__(self, serverdir, port=None):
+    def __init__(self, serverdir, port=None, secretfile=None, primary=None):
+        """SECRETFILE makes it a primary that replicas may follow; PRIMARY (a Server) makes it a replica of that one."""
         self.serverdir = serverdir
         self.port = port or free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.proc = None
+        self.primary = primary
+        self.secretfile = primary.secretfile if primary else secretfile
 
     def init(self, root_password=ROOT_PASSWORD):
-        subprocess.run([os.path.join(BIN, 'devpi-init'), '--serverdir', self.serverdir,
-                        '--root-passwd', root_password], check=True, capture_output=True)
+        # A replica's users come from its primary: it gets no root password of its own.
+        own = ['--primary-url', self.primary.url] if self.primary else ['--root-passwd', root_password]
+        subprocess.run([os.path.join(BIN, 'devpi-init'), '--serverdir', self.serverdir] + own, check=True,
+                       capture_output=True)
 
     def start(self, wait=True):
         self.log = open(os.path.join(self.serverdir, 'server.log'), 'ab')
-        # --offline-mode: the mirror root/pypi never reaches out; the tests stay on loopback.
+        if self.primary:
+            # Not offline: a replica in offline mode refuses to fetch from its primary too (503).
+            role = ['--primary-url', self.primary.url, '--secretfile', self.secretfile]
+        else:
+            # --offline-mode: the mirror root/pypi never reaches out; the tests stay on loopback.
+            role = ['--offline-mode'] + (['--role', 'primary', '--secretfile', self.secretfile] if self.secretfile else [])
         self.proc = subprocess.Popen([os.path.join(BIN, 'devpi-server'), '--serverdir', self.serverdir,
-                                      '--host', '127.0.0.1', '--port', str(self.port), '--offline-mode',
-                                      '--restrict-modify', 'root'],
+                                      '--host', '127.0.0.1', '--port', str(self.port), '--restrict-modify', 'root'] + role,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             self.wait()

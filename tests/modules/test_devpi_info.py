@@ -2,12 +2,15 @@
 
 import hashlib
 import os
+import shutil
 import socket
+import subprocess
 import threading
+import time
 
 import pytest
 
-from devpitest import make_wheel
+from devpitest import BIN, ROOT_PASSWORD, Server, make_wheel
 
 
 def test_lists_users_and_indexes(ansible, devpi, unique):
@@ -43,6 +46,66 @@ def test_lists_an_indexs_projects_and_files_with_hashes(ansible, devpi, unique, 
     only = ansible.run('devpi_info', dict(index=unique + '/prod', projects=['omicron'], include_bases=True))
     assert list(only['projects']) == ['omicron']
     assert only['projects']['omicron']['0.1'][0]['filename'] == os.path.basename(inherited)
+
+
+def test_reports_the_servers_own_status(ansible, devpi):
+    status = ansible.run('devpi_info', {})['status']
+    served = devpi.get('/+status')
+    # devpi's default role: a server that replicas may follow.
+    assert status == dict(role='primary', serial=served['serial'], devpi_server_version=served['versioninfo']['devpi-server'],
+                          primary_url=None, primary_serial=None, in_sync=True, replication_errors={})
+    assert status['serial'] >= 0
+
+
+@pytest.fixture
+def primary_and_replica(tmp_path):
+    """A primary with a secret file, and a replica of it that shares the secret (both on loopback)."""
+    secret = str(tmp_path / 'secret')
+    subprocess.run([os.path.join(BIN, 'devpi-gen-secret'), '--secretfile', secret], check=True, capture_output=True)
+    primary = Server(str(tmp_path / 'primary'), secretfile=secret)
+    replica = Server(str(tmp_path / 'replica'), primary=primary)
+    try:
+        primary.init()
+        primary.start()
+        replica.init()
+        replica.start()
+        yield primary, replica
+    finally:
+        replica.stop()
+        primary.stop()
+        shutil.rmtree(str(tmp_path), ignore_errors=True)
+
+
+@pytest.mark.one_core
+def test_a_replica_tells_when_it_holds_what_its_primary_has(ansible, primary_and_replica):
+    primary, replica = primary_and_replica
+    as_root = dict(auth_username='root', auth_password=ROOT_PASSWORD)
+    made = ansible.run('devpi_index', dict(name='root/zone', bases=['root/pypi']), connection=dict(as_root, url=primary.url))
+    assert made['changed'] is True, made
+    on_primary = ansible.run('devpi_info', {}, connection=dict(url=primary.url))['status']
+    assert (on_primary['role'], on_primary['in_sync'], on_primary['primary_url']) == ('primary', True, None)
+
+    # devpi's replica polls its primary; the first catch-up takes some seconds. In sync with what it last heard is
+    # not enough: a play waits until it holds the primary's serial.
+    deadline = time.time() + 90
+    while True:
+        seen = ansible.run('devpi_info', {}, connection=dict(url=replica.url))
+        status = seen['status']
+        if status['in_sync'] and status['serial'] >= on_primary['serial'] or time.time() > deadline:
+            break
+        time.sleep(1)
+    assert status['role'] == 'replica' and status['primary_url'] == primary.url
+    assert status['in_sync'] is True, status
+    assert status['serial'] == status['primary_serial'] == on_primary['serial']
+    assert status['replication_errors'] == {}
+    assert seen['indexes']['root/zone']['bases'] == ['root/pypi']
+
+    # Its primary gone, the replica no longer knows whether it is behind: it says what it last knew.
+    primary.stop()
+    after = ansible.run('devpi_info', {}, connection=dict(url=replica.url))
+    assert after.get('failed') is not True, after
+    assert after['status']['serial'] == on_primary['serial']
+    assert 'root/zone' in after['indexes']
 
 
 def test_a_missing_index_is_reported(ansible, devpi):

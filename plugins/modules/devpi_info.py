@@ -111,8 +111,9 @@ status:
   contains:
     role:
       description:
-        - C(primary) (a server replicas may follow, devpi's default), C(replica), or C(standalone) (a server started
-          with C(--role standalone), which refuses replicas).
+        - C(primary), C(replica), or C(standalone) (a server started with C(--role standalone)).
+        - devpi reports a server started with no role as a primary too, but only one started with C(--role primary)
+          serves its replicas (the others answer their requests with HTTP 403).
       type: str
       sample: replica
     serial:

@@ -51,7 +51,7 @@ def test_lists_an_indexs_projects_and_files_with_hashes(ansible, devpi, unique, 
 def test_reports_the_servers_own_status(ansible, devpi):
     status = ansible.run('devpi_info', {})['status']
     served = devpi.get('/+status')
-    # devpi's default role: a server that replicas may follow.
+    # devpi reports a server started with no role as a primary (one that refuses replicas until --role primary).
     assert status == dict(role='primary', serial=served['serial'], devpi_server_version=served['versioninfo']['devpi-server'],
                           primary_url=None, primary_serial=None, in_sync=True, replication_errors={})
     assert status['serial'] >= 0

@@ -67,6 +67,8 @@ def primary_and_replica(tmp_path):
     try:
         primary.init()
         primary.start()
+        # The replica runs online (it must, to replicate): its root/pypi, replicated from the primary, stays on loopback.
+        assert primary.call('PATCH', '/root/pypi', {'mirror_url': 'http://127.0.0.1:9/simple/'})[0] == 200
         replica.init()
         replica.start()
         yield primary, replica
@@ -99,6 +101,7 @@ def test_a_replica_tells_when_it_holds_what_its_primary_has(ansible, primary_and
     assert status['serial'] == status['primary_serial'] == on_primary['serial']
     assert status['replication_errors'] == {}
     assert seen['indexes']['root/zone']['bases'] == ['root/pypi']
+    assert seen['indexes']['root/pypi']['mirror_url'] == 'http://127.0.0.1:9/simple/'
 
     # Its primary gone, the replica no longer knows whether it is behind: it says what it last knew.
     primary.stop()

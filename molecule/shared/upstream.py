@@ -30,7 +30,8 @@ def build(wheels, tree):
     files = os.path.join(tree, 'files')
     os.makedirs(files, exist_ok=True)
     projects = {}
-    for name in sorted(os.listdir(wheels)):
+    # A scenario whose upstream holds nothing has no wheel directory.
+    for name in sorted(os.listdir(wheels) if os.path.isdir(wheels) else []):
         if not name.endswith(('.whl', '.tar.gz', '.zip')):
             continue
         shutil.copyfile(os.path.join(wheels, name), os.path.join(files, name))
@@ -38,6 +39,7 @@ def build(wheels, tree):
             digest = hashlib.sha256(f.read()).hexdigest()
         projects.setdefault(normalize(name.split('-')[0]), []).append((name, digest))
     simple = os.path.join(tree, 'simple')
+    os.makedirs(simple, exist_ok=True)
     for project, entries in projects.items():
         os.makedirs(os.path.join(simple, project), exist_ok=True)
         links = ''.join('<a href="../../files/%s#sha256=%s">%s</a><br>\n' % (html.escape(n), d, html.escape(n))

@@ -35,6 +35,16 @@ class PlaybookRun:
         """{host: number of failed tasks}."""
         return dict((host, counts['failed']) for host, counts in self.recap.items())
 
+    def changed_tasks(self, host):
+        """The names of the tasks that reported changed on HOST, in order, for a message."""
+        tasks, task = [], None
+        for line in self.stdout.splitlines():
+            if line.startswith(('TASK [', 'RUNNING HANDLER [')):
+                task = line[line.index('[') + 1:line.rindex(']')]
+            elif line.startswith('changed: [%s]' % host) or line.startswith('changed: [%s ->' % host):
+                tasks.append(task)
+        return tasks
+
     @property
     def text(self):
         """stdout and stderr with the callback's line folding undone, for messages."""

@@ -57,12 +57,13 @@ def test_the_installed_playbooks_parse(installed, tmp_path):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(json.dumps({'pypi_mirror_servers': {'hosts': {'admin': {'ansible_host': '127.0.0.1'}}},
                                      'pypi_mirror_clients': {'hosts': {'node1': {'ansible_host': '127.0.0.1'}}}}))
-    for playbook in ('site', 'teardown', 'bundle', 'check', 'clients', 'verify'):
+    for playbook in ('site', 'teardown', 'bundle', 'check', 'clients', 'verify', 'promote', 'export', 'import'):
         parsed = run_playbook('airgap.pypi_mirror.' + playbook, '--syntax-check', inventory=str(inventory), env=installed['env'])
         assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 
 
 GOOD = {'pypi_mirror_root_password': 'x-pw'}
+LOCAL = {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}
 
 
 def empty_bundle(directory):
@@ -73,13 +74,14 @@ def empty_bundle(directory):
     return str(directory)
 
 
-def check(installed, tmp_path, extra, groups=('servers', 'clients')):
+def check(installed, tmp_path, extra, groups=('servers', 'clients'), spec=None):
     inventory = tmp_path / 'inventory.yml'
-    spec = {}
-    if 'servers' in groups:
-        spec['pypi_mirror_servers'] = {'hosts': {'admin': {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}}}
-    if 'clients' in groups:
-        spec['pypi_mirror_clients'] = {'hosts': {'node1': {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'}}}
+    if spec is None:
+        spec = {}
+        if 'servers' in groups:
+            spec['pypi_mirror_servers'] = {'hosts': {'admin': dict(LOCAL)}}
+        if 'clients' in groups:
+            spec['pypi_mirror_clients'] = {'hosts': {'node1': dict(LOCAL)}}
     inventory.write_text(json.dumps(spec))
     given = dict(GOOD, pypi_mirror_bundle_dir=empty_bundle(tmp_path / 'bundle'))
     given.update(extra)
@@ -129,6 +131,33 @@ def test_clients_without_a_server_are_refused(installed, tmp_path):
     rc, output = check(installed, tmp_path, {}, groups=('clients',))
     assert rc != 0
     assert 'the group pypi_mirror_servers is empty' in output
+
+
+def replicated(servers=('admin',), replicas=('admin2',), node1=None):
+    """An inventory of a primary with replicas, and node1 with host variables NODE1."""
+    return {'pypi_mirror_servers': {'hosts': dict((name, dict(LOCAL)) for name in servers)},
+            'pypi_mirror_replicas': {'hosts': dict((name, dict(LOCAL)) for name in replicas)},
+            'pypi_mirror_clients': {'hosts': {'node1': dict(LOCAL, **(node1 or {}))}}}
+
+
+def test_a_client_may_name_a_replica_as_its_server(installed, tmp_path):
+    rc, output = check(installed, tmp_path, {}, spec=replicated(node1={'pypi_mirror_server': 'admin2'}))
+    assert rc == 0, output
+
+
+@pytest.mark.parametrize('spec, message', [
+    (replicated(node1={'pypi_mirror_server': 'admin3'}),
+     "pypi_mirror_server 'admin3' of node1 is neither the primary (pypi_mirror_servers: admin) nor one of its replicas "
+     "(pypi_mirror_replicas: admin2): name one of them"),
+    (replicated(replicas=('admin',)),
+     'admin is in both pypi_mirror_servers and pypi_mirror_replicas: a host is the primary or one of its replicas, never both'),
+    ({'pypi_mirror_replicas': {'hosts': {'admin2': dict(LOCAL)}}},
+     'the group pypi_mirror_servers is empty, so the replica admin2 has no primary to follow'),
+])
+def test_a_replica_inventory_that_cannot_work_is_refused_by_name(installed, tmp_path, spec, message):
+    rc, output = check(installed, tmp_path, {}, spec=spec)
+    assert rc != 0
+    assert message in flat(output), output
 
 
 KUBESPRAY = {'all': {'hosts': dict((name, {'ansible_host': '127.0.0.1', 'ansible_connection': 'local'})

@@ -15,7 +15,7 @@ core_venv = $(if $(filter $(MAIN_CORE),$(1)),$(VENV),.venv-$(1))
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm-smoke test-vm lab-and-vms lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle clean
+.PHONY: help demo venv cores collection docs lint sanity test-matrix test-modules test-fast test test-lab test-vm-smoke test-vm lab-and-vms lab-deps lab lab-down molecule bench bench-lab bench-serve bench-site bench-bundle bench-replication clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -111,24 +111,28 @@ lab-down: ## stop the lab and remove everything it made
 test-lab: venv lab-deps ## the lab itself on both backends: boot, air gap, a VM's reboot, down after a crash or a failed up (pytest, root)
 	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
 
-# Three lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); a
-# third lane fills the moments a scenario waits on a host booting or devpi starting. Each has its own network and bundle.
+# Four lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); the
+# lanes beyond two fill the moments a scenario waits on a host booting or devpi starting, and the short fourth one
+# leaves room for the lab's tests and smoke on VMs beside them. Each scenario has its own network and bundle.
 # Each lane's log is printed whole when all are done; every scenario runs even when one fails.
 LANE_A := default confusion
 LANE_B := offline teardown
 LANE_C := platforms export_import kubespray
+LANE_D := replicas
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
-molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in three lanes
+LANE_LOGS := .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log .tmp/molecule-lane-d.log
+molecule: venv collection lab-deps ## every Molecule scenario on lab hosts, in four lanes
 	@mkdir -p .tmp
 	@lane() { rc=0; for s in $$1; do t=$$(date +%s); $(MOLECULE) $$s || { rc=1; echo "== scenario $$s failed"; }; \
 	    echo "== scenario $$s took $$(( $$(date +%s) - t )) s"; done; return $$rc; }; \
 	lane "$(LANE_A)" > .tmp/molecule-lane-a.log 2>&1 & a=$$!; \
 	lane "$(LANE_B)" > .tmp/molecule-lane-b.log 2>&1 & b=$$!; \
 	lane "$(LANE_C)" > .tmp/molecule-lane-c.log 2>&1 & c=$$!; \
-	rc=0; wait $$a || rc=1; wait $$b || rc=1; wait $$c || rc=1; \
-	cat .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log; \
-	grep -h '^== scenario' .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log || true; exit $$rc
+	lane "$(LANE_D)" > .tmp/molecule-lane-d.log 2>&1 & d=$$!; \
+	rc=0; wait $$a || rc=1; wait $$b || rc=1; wait $$c || rc=1; wait $$d || rc=1; \
+	cat $(LANE_LOGS); \
+	grep -h '^== scenario' $(LANE_LOGS) || true; exit $$rc
 
 test-vm-smoke: venv collection lab-deps ## the smoke scenario on QEMU virtual machines (Debian's kernel)
 	LAB_BACKEND=vm $(MOLECULE) smoke
@@ -161,6 +165,9 @@ bench-serve: venv collection lab-deps ## devpi direct, the front and a static tr
 
 bench-site: venv collection lab-deps ## site.yml first and unchanged run on three lab hosts; writes docs/benchmarks.md
 	$(BIN)/python bench/site --write
+
+bench-replication: venv collection lab-deps ## replication lag of an upload, a new replica's catch-up for 1 GB beside a copy by hand; writes docs/benchmarks.md
+	$(BIN)/python bench/replication --write
 
 clean: ## remove virtualenvs and test state
 	rm -rf $(VENV) .venv-* .tmp tests/output .pytest_cache

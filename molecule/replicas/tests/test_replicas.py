@@ -80,6 +80,15 @@ def regrouped(directory, servers, replicas):
 TLS_DIR = json.dumps({'pypi_mirror_tls_dir': os.path.join(INVENTORY or '', '.pypi_mirror_tls')})
 
 
+def site_refused(server, name, inventory, message):
+    """site.yml limited to the server NAME on INVENTORY fails with MESSAGE, devpi's configuration there unchanged."""
+    config = server.file('/etc/devpi/devpi-server.yml').sha256sum
+    run = run_playbook('site.yml', '-e', TLS_DIR, '--limit', name, inventory=inventory)
+    assert run.returncode != 0
+    assert message in run.text, run.text[-3000:]
+    assert server.file('/etc/devpi/devpi-server.yml').sha256sum == config
+
+
 def test_each_node_uses_its_server_and_the_replica_holds_the_primarys_serial(host, node1, admin, admin2):
     assert 'index-url = %s/root/prod/+simple/' % ADMIN2 in host.file(PIP_CONF).content_string
     assert 'index-url = %s/root/prod/+simple/' % ADMIN in node1.file(PIP_CONF).content_string
@@ -116,12 +125,9 @@ def test_with_the_primary_down_node2_installs_everything_the_replica_holds(host,
 
 def test_site_refuses_to_make_a_replica_the_primary_without_promote(admin2, tmp_path):
     primary_now = regrouped(str(tmp_path / 'inventory'), servers=['admin2'], replicas=[])
-    config = admin2.file('/etc/devpi/devpi-server.yml').sha256sum
-    run = run_playbook('site.yml', '-e', TLS_DIR, '--limit', 'admin2', inventory=primary_now)
-    assert run.returncode != 0
-    assert ('admin2 is a replica of https://10.231.18.10 and devpi_server_primary_url is empty: only playbooks/promote.yml '
-            '(devpi_server_promote) turns a replica into the primary, after the primary is lost') in run.text, run.text[-3000:]
-    assert admin2.file('/etc/devpi/devpi-server.yml').sha256sum == config
+    site_refused(admin2, 'admin2', primary_now,
+                 'admin2 is a replica of https://10.231.18.10 and devpi_server_primary_url is empty: only playbooks/promote.yml '
+                 '(devpi_server_promote) turns a replica into the primary, after the primary is lost')
     assert status(admin2)['role'] == 'REPLICA'
 
 
@@ -163,12 +169,9 @@ def test_site_on_the_updated_inventory_changes_none_of_the_new_primarys_data(nod
 
 def test_the_old_primary_comes_back_as_a_replica_only_once_its_data_is_purged(admin, admin2, tmp_path):
     rejoined = regrouped(str(tmp_path / 'inventory'), servers=['admin2'], replicas=['admin'])
-    config = admin.file('/etc/devpi/devpi-server.yml').sha256sum
-    refused = run_playbook('site.yml', '-e', TLS_DIR, '--limit', 'admin', inventory=rejoined)
-    assert refused.returncode != 0
-    assert ('devpi_server_serverdir /var/lib/devpi on admin holds the data of a primary server, which devpi cannot make a '
-            'replica (devpi_server_primary_url)') in refused.text, refused.text[-3000:]
-    assert admin.file('/etc/devpi/devpi-server.yml').sha256sum == config
+    site_refused(admin, 'admin', rejoined,
+                 'devpi_server_serverdir /var/lib/devpi on admin holds the data of a primary server, which devpi cannot make a '
+                 'replica (devpi_server_primary_url)')
     assert not admin.service('nginx').is_running
     purge = run_playbook('teardown.yml', '-e', json.dumps({'pypi_mirror_purge_data': True}), '--limit', 'admin',
                          inventory=rejoined)

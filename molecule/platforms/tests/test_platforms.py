@@ -89,5 +89,9 @@ def test_verify_proves_the_site_index_serves_every_locked_file_and_changes_nothi
     run = run_playbook('verify.yml')
     assert run.returncode == 0, run.stdout
     assert all(counts['changed'] == 0 for counts in run.recap.values()), run.recap
-    assert re.search(r'TASK \[airgap.pypi_mirror.pypi_mirror : Prove that the site index serves every locked file of '
-                     r'every client platform\] \**\nok: \[node1 -> localhost\]', run.stdout), run.stdout
+    # Once, from the controller, for the one server both nodes use.
+    proved = (r'TASK \[airgap.pypi_mirror.pypi_mirror : Prove that the site index serves every locked file of every '
+              r'client platform, on every server the clients use\] \**\n'
+              r'ok: \[node1 -> localhost\] => \(item=http://10\.231\.16\.10:3141/root/prod/\+simple/\)\n')
+    assert re.search(proved, run.stdout), run.stdout
+    assert len(re.findall(r'\(item=https?://', run.stdout)) == 1, run.stdout

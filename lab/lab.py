@@ -5,6 +5,8 @@
     lab.py down               stop everything the lab started, by PID; works when nothing is up and after a crash
     lab.py status             what is up
     lab.py restart NAME       power a host off and boot it again, its disk kept (a reboot)
+    lab.py restart --hard NAME  the same, with the plug pulled: every process of the host killed at once, no shutdown
+    lab.py unplug NAME        pull the host's network cable (its link on the lab's bridge goes down); plug NAME: back
     lab.py address NAME       print a host's address
     lab.py build [--suite S]  only build the cached root filesystem (with LAB_BACKEND=vm, the VM image)
     lab.py check              say what this machine lacks to run the lab, if anything
@@ -698,20 +700,86 @@ def down():
         log('lab down: %s' % (', '.join(names) or 'nothing was up'))
 
 
-def restart(name):
-    """A reboot: power the host off cleanly, then boot the same disk or overlay again and wait for 'running'."""
+def lab_host(name):
+    """The lab's state and the host NAME of it; LabError when there is no such host up."""
     state = load_state()
     if state is None:
         raise LabError('no lab is up')
     hosts = dict((h['name'], h) for h in state['hosts'])
     if name not in hosts:
         raise LabError('no host %s in the lab (%s)' % (name, ', '.join(hosts)))
-    if power_off(state, [name], kill=False):
+    return state, hosts[name]
+
+
+def pull_the_plug(state, name):
+    """A hard power-off: SIGKILL the host's systemd-nspawn or QEMU and every process in its cgroups, no shutdown.
+
+    A VM loses what its kernel had not written to its disk; a container's processes die at once, but what they had
+    written stays in this machine's page cache (the kernel is shared)."""
+    pid = state['pids'].get(name)
+    machine = machine_name(state['bridge'], name)
+    if pid_is_ours(pid, machine):
+        os.kill(pid, signal.SIGKILL)
+    kill_cgroups(state['cgroups'][name])
+    deadline = time.time() + 10
+    while pid_is_ours(pid, machine) and time.time() < deadline:
+        time.sleep(0.1)
+    if pid_is_ours(pid, machine):
+        raise LabError('host %s (PID %d) did not die of SIGKILL within 10 s' % (name, pid))
+    remove_cgroups(state['cgroups'][name])
+    # What systemd-nspawn removes on a clean exit, or the next boot refuses the machine name.
+    shutil.rmtree(os.path.join(NSPAWN_RUN_DIR, 'propagate', machine), ignore_errors=True)
+
+
+def restart(name, hard=False):
+    """A reboot: power the host off (cleanly, or with the plug pulled), then boot the same disk or overlay again."""
+    state, host = lab_host(name)
+    if hard:
+        pull_the_plug(state, name)
+    elif power_off(state, [name], kill=False):
         raise LabError('host %s did not power off in time' % name)
-    state['pids'][name] = boot(hosts[name], state)
+    state['pids'][name] = boot(host, state)
     save_state(state)
-    wait_running(dict(state, hosts=[hosts[name]]))
-    log('host %s restarted' % name)
+    wait_running(dict(state, hosts=[host]))
+    log('host %s restarted%s' % (name, ' after a hard power-off' if hard else ''))
+
+
+def bridge_port(state, name):
+    """The host's link on the lab's bridge, on this machine: a VM's tap device, or a container's end of its veth."""
+    machine = machine_name(state['bridge'], name)
+    if state.get('backend') == 'vm':
+        return vm.tap_name(machine)
+    # systemd-nspawn itself is in the host's cgroups too, in this machine's network namespace.
+    here = os.readlink('/proc/self/ns/net')
+    pids = [pid for pid in sorted(cgroup_pids(state['cgroups'][name])) if net_namespace(pid) not in (here, None)]
+    if not pids:
+        raise LabError('host %s is not running' % name)
+    # host0 inside the container is "host0@ifN": N is the index of its peer here.
+    out = run(['nsenter', '--target', str(pids[0]), '--net', 'ip', '-o', 'link', 'show', 'host0'],
+              capture_output=True, text=True).stdout
+    found = re.search(r'host0@if(\d+)', out)
+    if not found:
+        raise LabError('cannot find the link of host %s on the bridge (%s)' % (name, out.strip()))
+    for link in os.listdir('/sys/class/net'):
+        with open(os.path.join('/sys/class/net', link, 'ifindex')) as f:
+            if f.read().strip() == found.group(1):
+                return link
+    raise LabError('host %s: no link of index %s on this machine' % (name, found.group(1)))
+
+
+def net_namespace(pid):
+    try:
+        return os.readlink('/proc/%d/ns/net' % pid)
+    except OSError:
+        return None
+
+
+def plug(name, connected):
+    """Put the host's network cable back in, or pull it out: its port on the lab's bridge goes up or down."""
+    state, dummy = lab_host(name)
+    port = bridge_port(state, name)
+    run(['ip', 'link', 'set', port, 'up' if connected else 'down'])
+    log('host %s %s (%s)' % (name, 'plugged back in' if connected else 'unplugged', port))
 
 
 def status():
@@ -737,6 +805,9 @@ def main():
     sub.add_parser('status')
     restart_parser = sub.add_parser('restart')
     restart_parser.add_argument('name')
+    restart_parser.add_argument('--hard', action='store_true', help='pull the plug: no shutdown, every process killed at once')
+    for command in ('unplug', 'plug'):
+        sub.add_parser(command).add_argument('name')
     address_parser = sub.add_parser('address')
     address_parser.add_argument('name')
     build_parser = sub.add_parser('build')
@@ -762,7 +833,9 @@ def main():
         elif args.command == 'status':
             return status()
         elif args.command == 'restart':
-            restart(args.name)
+            restart(args.name, args.hard)
+        elif args.command in ('unplug', 'plug'):
+            plug(args.name, args.command == 'plug')
         elif args.command == 'address':
             state = load_state()
             found = [h['address'] for h in (state or {}).get('hosts', []) if h['name'] == args.name]

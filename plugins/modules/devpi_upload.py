@@ -63,6 +63,17 @@ options:
         prepares the next file. V(1) sends one request at a time.
     type: int
     default: 4
+  server_dir:
+    description:
+      - devpi-server's server directory (C(--serverdir)), when the module runs on the server's host.
+      - Before the first upload, the module checks that the filesystem holding it has room for the files to upload
+        and 16 MiB for devpi's database, and fails naming that filesystem, the space free and the first file that
+        does not fit, with nothing uploaded.
+      - When an upload fails all the same (the filesystem filled up meanwhile), the message names the file and how
+        full the filesystem is; devpi keeps nothing of the failed file on its index.
+      - Empty, no space is checked (devpi on another host).
+    type: path
+    default: ''
 extends_documentation_fragment:
   - airgap.pypi_mirror.devpi
   - airgap.pypi_mirror.devpi.attributes
@@ -162,6 +173,7 @@ diff:
 '''
 
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
@@ -218,6 +230,41 @@ def plan(module, client, files, pool):
     return todo, present, conflicts, replaced, extra, volatile
 
 
+# Room devpi needs beside the files themselves: its sqlite database and changelog grow with each upload.
+DATABASE_RESERVE = 16 * 1024 * 1024
+
+
+def mount_point(path):
+    path = os.path.realpath(path)
+    while not os.path.ismount(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def describe_space(path):
+    """'the filesystem mounted on M (holding PATH): N MiB free of T MiB'."""
+    usage = shutil.disk_usage(path)
+    return 'the filesystem mounted on %s (holding %s): %.1f MiB free of %.1f MiB' % (
+        mount_point(path), path, usage.free / 1048576.0, usage.total / 1048576.0)
+
+
+def check_space(module, todo):
+    """Fail before any upload when the server directory's filesystem cannot take the files to upload."""
+    server_dir = module.params['server_dir']
+    if not os.path.isdir(server_dir):
+        module.fail_json(msg='server_dir %s is not a directory on this host; nothing was uploaded' % server_dir)
+    free = shutil.disk_usage(server_dir).free - DATABASE_RESERVE
+    for path, dummy in todo:
+        free -= os.path.getsize(path)
+        if free < 0:
+            needed = sum(os.path.getsize(p) for p, dummy in todo) + DATABASE_RESERVE
+            module.fail_json(msg='no room for the upload to %s: %s, and the %d file(s) to upload need %.1f MiB with '
+                                 "devpi's database; %s is the first that does not fit. Nothing was uploaded: free "
+                                 'space there (or give devpi a larger disk) and run again'
+                                 % (module.params['index'], describe_space(server_dir), len(todo),
+                                    needed / 1048576.0, os.path.basename(path)))
+
+
 def upload_all(module, client, todo, pool):
     """Upload every file, several at once; on the first failure stop starting new ones and report what went up."""
     failures = []
@@ -235,7 +282,10 @@ def upload_all(module, client, todo, pool):
 
     done = [name for name in pool.map(upload, todo) if name]
     if failures:
-        module.fail_json(msg=str(failures[0]), status=failures[0].status, uploaded=done, uploaded_count=len(done))
+        msg = str(failures[0])
+        if module.params['server_dir']:
+            msg += '; devpi-server keeps its files in %s' % describe_space(module.params['server_dir'])
+        module.fail_json(msg=msg, status=failures[0].status, uploaded=done, uploaded_count=len(done))
     return done
 
 
@@ -263,6 +313,8 @@ def run(module, client):
             module.fail_json(msg='index %s is not volatile and already holds other content under the name of %s; '
                                  'nothing was uploaded (set on_conflict: skip to leave those files in place)'
                                  % (module.params['index'], ', '.join(conflicts)), conflicts=conflicts)
+        if module.params['server_dir'] and todo:
+            check_space(module, todo)
         if module.check_mode:
             uploaded = [os.path.basename(path) for path, dummy in todo]
         else:
@@ -290,6 +342,7 @@ def main():
         on_conflict=dict(type='str', default='fail', choices=['fail', 'skip']),
         prune=dict(type='bool', default=False),
         workers=dict(type='int', default=4),
+        server_dir=dict(type='path', default=''),
     )
     argument_spec.update(devpi_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

@@ -68,7 +68,7 @@ def sysctls():
 
 
 def ssh(state_dir, address, command):
-    return subprocess.run(['ssh', '-i', str(state_dir / 'id_ed25519'), '-o', 'StrictHostKeyChecking=no',
+    return subprocess.run(['ssh', '-i', str(state_dir / 'id_ed25519'), '-o', 'StrictHostKeyChecking=no', '-o', 'ConnectTimeout=3',
                            '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + address, command],
                           capture_output=True, text=True, check=False)
 
@@ -131,6 +131,28 @@ def test_a_host_boots_with_systemd_and_down_leaves_nothing(spec, state_dir):
     assert down.returncode == 0, down.stderr
     assert leftovers(state_dir, ['solo']) == []
     assert sysctls() == before
+
+
+def test_a_host_comes_back_after_a_hard_power_off_and_an_unplugged_cable(spec, state_dir):
+    assert lab(state_dir, 'up', '--spec', spec([{'name': 'plug'}])).returncode == 0, 'up failed'
+    before = ssh(state_dir, '10.231.12.10', 'cat /proc/sys/kernel/random/boot_id /proc/1/stat; echo kept > /root/written')
+    assert before.returncode == 0, before.stderr
+    hard = lab(state_dir, 'restart', '--hard', 'plug')
+    assert hard.returncode == 0, hard.stderr
+    assert 'host plug restarted after a hard power-off' in hard.stderr + hard.stdout
+    after = ssh(state_dir, '10.231.12.10', 'cat /proc/sys/kernel/random/boot_id /proc/1/stat; cat /root/written; systemctl is-system-running')
+    # A container shares this machine's kernel (the same boot id): its systemd is a new process with its disk kept.
+    assert after.stdout.split('\n')[1] != before.stdout.split('\n')[1]
+    assert after.stdout.split('\n')[2:4] == ['kept', 'running']
+
+    unplug = lab(state_dir, 'unplug', 'plug')
+    assert unplug.returncode == 0, unplug.stderr
+    cut = ssh(state_dir, '10.231.12.10', 'true')
+    assert cut.returncode == 255 and 'timed out' in cut.stderr
+    assert lab(state_dir, 'plug', 'plug').returncode == 0
+    assert ssh(state_dir, '10.231.12.10', 'systemctl is-system-running').stdout.strip() == 'running'
+    assert lab(state_dir, 'down').returncode == 0
+    assert leftovers(state_dir, ['plug']) == []
 
 
 @pytest.mark.vm

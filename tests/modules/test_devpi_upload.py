@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+import subprocess
 import urllib.parse
 import urllib.request
 
@@ -32,7 +33,7 @@ def test_uploads_a_directory_then_changes_nothing(ansible, devpi, stage, tmp_pat
     wheel2 = make_wheel(dist, 'alpha-tool', '1.1')
     # A subdirectory's files are the directory's too.
     sdist = make_sdist(dist / 'sources', 'beta-lib', '2.0')
-    first = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)]))
+    first = ansible.run('devpi_upload', dict(index=stage, src=[str(dist)], server_dir=devpi.serverdir))
     assert first['changed'] is True
     assert sorted(first['uploaded']) == sorted(os.path.basename(p) for p in (wheel, wheel2, sdist))
     assert (first['uploaded_count'], first['kept_count']) == (3, 0)
@@ -253,6 +254,45 @@ def test_a_user_without_upload_rights_gets_the_servers_message(ansible, devpi, s
     assert result['failed'] is True
     assert result['msg'].startswith('upload of mu-1.0-py3-none-any.whl to %s failed (HTTP 403): ' % stage)
     assert devpi.files(stage, 'mu') == {}
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    """A 20 MiB tmpfs mounted for the test: room for 4 MiB beside devpi's database reserve of 16."""
+    mount = tmp_path / 'small'
+    mount.mkdir()
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=20m,mode=0755', 'tmpfs', str(mount)], check=True)
+    yield str(mount)
+    subprocess.run(['umount', str(mount)], check=True)
+
+
+def test_no_room_in_the_server_dir_fails_naming_the_disk_and_the_file_before_any_upload(
+        ansible, devpi, stage, tmp_path, small_filesystem):
+    (tmp_path / 'dist').mkdir()
+    small = make_wheel(tmp_path / 'dist', 'aa-small', '1.0')
+    big = make_wheel(tmp_path / 'dist', 'zz-big', '1.0', blob=os.urandom(6 * 1024 * 1024))
+    for check_mode in (True, False):
+        result = ansible.run('devpi_upload', dict(index=stage, src=[str(tmp_path / 'dist')], server_dir=small_filesystem),
+                             check=check_mode)
+        assert result['failed'] is True
+        assert re.fullmatch(
+            r'no room for the upload to %s: the filesystem mounted on %s \(holding %s\): 20\.0 MiB free of 20\.0 MiB, '
+            r"and the 2 file\(s\) to upload need 22\.\d MiB with devpi's database; %s is the first that does not fit\. "
+            r'Nothing was uploaded: free space there \(or give devpi a larger disk\) and run again'
+            % (stage, re.escape(small_filesystem), re.escape(small_filesystem), re.escape(os.path.basename(big))),
+            result['msg']), result['msg']
+    assert devpi.files(stage, 'aa-small') == {} and devpi.files(stage, 'zz-big') == {}
+    # The small file alone fits.
+    result = ansible.run('devpi_upload', dict(index=stage, src=[small], server_dir=small_filesystem))
+    assert result['uploaded'] == [os.path.basename(small)]
+
+
+def test_a_server_dir_that_is_not_a_directory_is_refused(ansible, devpi, stage, tmp_path):
+    result = ansible.run('devpi_upload', dict(index=stage, src=[make_wheel(tmp_path, 'xi', '1.0')],
+                                              server_dir=str(tmp_path / 'nowhere')))
+    assert result['failed'] is True
+    assert result['msg'] == 'server_dir %s is not a directory on this host; nothing was uploaded' % (tmp_path / 'nowhere')
+    assert devpi.files(stage, 'xi') == {}
 
 
 def test_workers_below_one_is_refused(ansible, devpi, stage, tmp_path):

@@ -111,25 +111,27 @@ lab-down: ## stop the lab and remove everything it made
 test-lab: venv lab-deps ## the lab itself on both backends: boot, air gap, a VM's reboot, down after a crash or a failed up (pytest, root)
 	$(BIN)/python -m pytest tests/lab $(PYTEST_ARGS)
 
-# Three lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); a
-# third lane fills the moments a scenario waits on a host booting or devpi starting. Each has its own network and bundle.
-# Each lane's log is printed whole when all are done; every scenario runs even when one fails. LANE_D's scenarios
-# run in `make test` beside the lanes, after the lab's tests and smoke on VMs (fewer streams while the VMs boot).
+# Four lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); more
+# lanes than cores fill the moments a scenario waits on a host booting or devpi starting. Each has its own network and
+# bundle. Each lane's log is printed whole when all are done; every scenario runs even when one fails. LANE_BESIDE's
+# scenarios run in `make test` beside the lanes, after the lab's tests and smoke on VMs (fewer streams while VMs boot).
 LANE_A := default confusion
 LANE_B := offline teardown
 LANE_C := platforms export_import kubespray
-LANE_D := replicas
+LANE_D := faults
+LANE_BESIDE := replicas
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
-LANE_LOGS := .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log
-molecule: venv collection lab-deps ## the Molecule scenarios of lanes A to C on lab hosts, side by side
+LANE_LOGS := .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log .tmp/molecule-lane-d.log
+molecule: venv collection lab-deps ## the Molecule scenarios of lanes A to D on lab hosts, side by side
 	@mkdir -p .tmp
 	@lane() { rc=0; for s in $$1; do t=$$(date +%s); $(MOLECULE) $$s || { rc=1; echo "== scenario $$s failed"; }; \
 	    echo "== scenario $$s took $$(( $$(date +%s) - t )) s"; done; return $$rc; }; \
 	lane "$(LANE_A)" > .tmp/molecule-lane-a.log 2>&1 & a=$$!; \
 	lane "$(LANE_B)" > .tmp/molecule-lane-b.log 2>&1 & b=$$!; \
 	lane "$(LANE_C)" > .tmp/molecule-lane-c.log 2>&1 & c=$$!; \
-	rc=0; wait $$a || rc=1; wait $$b || rc=1; wait $$c || rc=1; \
+	lane "$(LANE_D)" > .tmp/molecule-lane-d.log 2>&1 & d=$$!; \
+	rc=0; wait $$a || rc=1; wait $$b || rc=1; wait $$c || rc=1; wait $$d || rc=1; \
 	cat $(LANE_LOGS); \
 	grep -h '^== scenario' $(LANE_LOGS) || true; exit $$rc
 
@@ -140,15 +142,15 @@ test-vm-smoke: venv collection lab-deps ## the smoke scenario on QEMU virtual ma
 test-vm: venv collection lab-deps ## the default scenario on QEMU virtual machines (site.yml, idempotence, verify, a reboot)
 	LAB_BACKEND=vm $(MOLECULE) default
 
-# The lab's own tests, smoke on VMs and LANE_D's scenarios run one after the other beside the Molecule lanes, on
+# The lab's own tests, smoke on VMs and LANE_BESIDE's scenarios run one after the other beside the Molecule lanes, on
 # networks of their own; each runs even when one before it fails.
-test: test-fast ## every test: lint, sanity, pytest, then the lab's tests, smoke on VMs and LANE_D beside the other scenarios
+test: test-fast ## every test: lint, sanity, pytest, then the lab's tests, smoke on VMs and LANE_BESIDE beside the other scenarios
 	@$(MAKE) --no-print-directory -j2 lab-and-vms molecule
 
 lab-and-vms: venv collection lab-deps
 	@rc=0; for target in test-lab test-vm-smoke; do t=$$(date +%s); $(MAKE) --no-print-directory -j1 $$target || rc=1; \
 	    echo "== $$target took $$(( $$(date +%s) - t )) s"; done; \
-	for s in $(LANE_D); do t=$$(date +%s); $(MOLECULE) $$s || { rc=1; echo "== scenario $$s failed"; }; \
+	for s in $(LANE_BESIDE); do t=$$(date +%s); $(MOLECULE) $$s || { rc=1; echo "== scenario $$s failed"; }; \
 	    echo "== scenario $$s took $$(( $$(date +%s) - t )) s"; done; exit $$rc
 
 bench: venv ## seeding benchmark; writes docs/benchmarks.md

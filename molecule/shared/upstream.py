@@ -5,7 +5,7 @@
     upstream.py start TREE ADDRESS PORT PIDFILE   serve TREE on ADDRESS:PORT in the background
     upstream.py stop PIDFILE                 stop the server started with that PID file
     upstream.py silent ADDRESS PORT PIDFILE  in the background, accept connections on ADDRESS:PORT and never answer
-    upstream.py wheel DIR NAME VERSION       write a small pure-Python wheel NAME==VERSION into DIR
+    upstream.py wheel DIR NAME VERSION [MIB] write a pure-Python wheel NAME==VERSION into DIR (MIB: random data)
 
 Standard library only.
 """
@@ -97,17 +97,19 @@ def stop(pidfile):
     os.remove(pidfile)
 
 
-def wheel(directory, name, version):
+def wheel(directory, name, version, mebibytes=None):
     # tests/lib is on PYTHONPATH (the prepare playbooks set it); only this command needs it.
     from devpitest import make_wheel  # pylint: disable=import-outside-toplevel,import-error
     os.makedirs(directory, exist_ok=True)
-    print(make_wheel(directory, name, version, payload=('%s %s' % (name, version)).encode()))
+    blob = os.urandom(int(mebibytes) * 1048576) if mebibytes else None
+    print(make_wheel(directory, name, version, payload=('%s %s' % (name, version)).encode(), blob=blob))
 
 
 def main(argv):
-    commands = {'build': (build, 2), 'start': (start, 4), 'stop': (stop, 1), 'wheel': (wheel, 3),
-                'silent': (silent, 3), 'listen-silently': (listen_silently, 2)}
-    if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
+    # Each command with the numbers of arguments it takes.
+    commands = {'build': (build, (2,)), 'start': (start, (4,)), 'stop': (stop, (1,)), 'wheel': (wheel, (3, 4)),
+                'silent': (silent, (3,)), 'listen-silently': (listen_silently, (2,))}
+    if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 not in commands[argv[1]][1]:
         raise SystemExit(__doc__)
     commands[argv[1]][0](*argv[2:])
 

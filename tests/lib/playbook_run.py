@@ -61,13 +61,33 @@ def flat(text):
 
 def run_playbook(playbook, *args, inventory=INVENTORY, env=None, cwd=None):
     """ansible-playbook PLAYBOOK (a path, a name in playbooks/, or airgap.pypi_mirror.NAME) with ARGS."""
+    return start_playbook(playbook, *args, inventory=inventory, env=env, cwd=cwd).finish()
+
+
+class StartedPlaybook:
+    """An ansible-playbook running in the background; finish() waits for it and gives its PlaybookRun."""
+
+    def __init__(self, command, environment, cwd):
+        self.command = command
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=environment, cwd=cwd)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def finish(self):
+        stdout, stderr = self.proc.communicate()
+        return PlaybookRun(subprocess.CompletedProcess(self.command, self.proc.returncode, stdout, stderr))
+
+
+def start_playbook(playbook, *args, inventory=INVENTORY, env=None, cwd=None):
+    """run_playbook's playbook, started in the background (to strike while it runs)."""
     if not os.path.isabs(playbook) and '/' not in playbook and not playbook.startswith('airgap.'):
         playbook = os.path.join(REPO, 'playbooks', playbook)
     command = [_ansible_playbook(), playbook] + list(args)
     if inventory:
         command[1:1] = ['-i', inventory]
-    environment = dict(os.environ if env is None else env, **QUIET)
-    return PlaybookRun(subprocess.run(command, capture_output=True, text=True, check=False, env=environment, cwd=cwd))
+    return StartedPlaybook(command, dict(os.environ if env is None else env, **QUIET), cwd)
 
 
 def _ansible_playbook():

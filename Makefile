@@ -86,7 +86,7 @@ test-matrix: venv cores ## ansible-test sanity with every ansible-core of the ma
 
 # Two workers, one per core; each starts its own devpi-server.
 test-modules: venv cores ## the modules against a real devpi-server on every ansible-core, the installed collection, the docs' drift (pytest)
-	TEST_ANSIBLE_VENVS="$(foreach core,$(MAIN_CORE) $(OTHER_CORES),$(call core_venv,$(core)))" $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	TEST_ANSIBLE_VENVS="$(foreach core,$(MAIN_CORE) $(OTHER_CORES),$(call core_venv,$(core)))" $(BIN)/python -m pytest -n 2 --durations=10 $(PYTEST_ARGS)
 
 test-fast: lint sanity test-modules ## everything that needs no lab (lint, sanity, pytest)
 
@@ -116,10 +116,10 @@ test-lab: venv lab-deps ## the lab itself on both backends: boot, air gap, a VM'
 # bundle. Each lane's log is printed whole when all are done; every scenario runs even when one fails. LANE_BESIDE's
 # scenarios run in `make test` beside the lanes, after the lab's tests and smoke on VMs (fewer streams while VMs boot).
 LANE_A := default confusion
-LANE_B := offline teardown
-LANE_C := platforms export_import kubespray
-LANE_D := faults
-LANE_BESIDE := replicas
+LANE_B := offline export_import
+LANE_C := faults kubespray
+LANE_D := replicas teardown
+LANE_BESIDE := platforms
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
 LANE_LOGS := .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log .tmp/molecule-lane-d.log
@@ -144,8 +144,14 @@ test-vm: venv collection lab-deps ## the default scenario on QEMU virtual machin
 
 # The lab's own tests, smoke on VMs and LANE_BESIDE's scenarios run one after the other beside the Molecule lanes, on
 # networks of their own; each runs even when one before it fails.
-test: test-fast ## every test: lint, sanity, pytest, then the lab's tests, smoke on VMs and LANE_BESIDE beside the other scenarios
-	@$(MAKE) --no-print-directory -j2 lab-and-vms molecule
+# One layer of `make test`, and how long it took (docs/testing.md keeps the times); the exit code is the layer's.
+# Lint (one process) runs beside sanity (two), so no core waits.
+timed = { t=$$(date +%s); rc=0; $(MAKE) --no-print-directory $(1) || rc=$$?; \
+	echo "== make $(strip $(1)) took $$(( $$(date +%s) - t )) s"; [ $$rc -eq 0 ]; }
+
+test: ## every test: lint, sanity, pytest, then the lab's tests, smoke on VMs and LANE_BESIDE beside the other scenarios
+	@$(call timed,cores) && $(call timed,-j2 lint sanity) && $(call timed,test-modules) \
+	    && $(call timed,-j2 lab-and-vms molecule)
 
 lab-and-vms: venv collection lab-deps
 	@rc=0; for target in test-lab test-vm-smoke; do t=$$(date +%s); $(MAKE) --no-print-directory -j1 $$target || rc=1; \

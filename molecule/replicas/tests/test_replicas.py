@@ -1,6 +1,7 @@
 """admin2 follows admin: node2 installs from it, an upload to admin reaches it within 10 s, it serves on with admin
-down, promote.yml makes it the primary, site.yml on the changed inventory changes none of its data, and teardown
-removes it too. The tests run in file order; each leaves the state the next starts from."""
+down, promote.yml makes it the primary and the other replica, admin3, follows it, site.yml on the changed inventory
+changes none of their data, and teardown removes the replicas too. The tests run in file order; each leaves the
+state the next starts from."""
 
 import json
 import os
@@ -17,7 +18,7 @@ from devpitest import make_wheel, upload_over_https
 from playbook_run import INVENTORY, run_playbook
 
 testinfra_hosts = ['ansible://node2']
-ADMIN, ADMIN2 = 'https://10.231.18.10', 'https://10.231.18.11'
+ADMIN, ADMIN2, ADMIN3 = 'https://10.231.18.10', 'https://10.231.18.11', 'https://10.231.18.14'
 CA = os.path.join(INVENTORY or '', '.pypi_mirror_tls', 'ca.crt')
 PASSWORD = 'Molecule-Root-Pw-1'
 STATUS = ("python3 -c \"import urllib.request as u; print(u.urlopen(u.Request('http://127.0.0.1:3141/+status', "
@@ -33,6 +34,11 @@ def admin(host):
 @pytest.fixture(scope='module')
 def admin2(host):
     return host.get_host('ansible://admin2', ansible_inventory=INVENTORY)
+
+
+@pytest.fixture(scope='module')
+def admin3(host):
+    return host.get_host('ansible://admin3', ansible_inventory=INVENTORY)
 
 
 @pytest.fixture(scope='module')
@@ -131,31 +137,40 @@ def test_site_refuses_to_make_a_replica_the_primary_without_promote(admin2, tmp_
     assert status(admin2)['role'] == 'REPLICA'
 
 
-def test_promote_makes_admin2_the_primary_that_takes_uploads(host, admin2, tmp_path_factory):
+def test_promote_makes_admin2_the_primary_that_takes_uploads_and_admin3_follows_it(host, admin2, admin3, tmp_path_factory):
     run = run_playbook('promote.yml', '-e', 'pypi_mirror_promote=admin2')
     assert run.returncode == 0, run.text[-3000:]
-    assert run.changed['admin2'] > 0
+    assert run.changed['admin2'] > 0 and run.changed['admin3'] > 0
     assert status(admin2)['role'] == 'MASTER'
     assert 'primary-url' not in admin2.file('/etc/devpi/devpi-server.yml').content_string
+    # The other replica now follows the new primary.
+    assert 'primary-url: %s' % ADMIN2 in admin3.file('/etc/devpi/devpi-server.yml').content_string
     again = run_playbook('promote.yml', '-e', 'pypi_mirror_promote=admin2')
-    assert again.returncode == 0 and again.changed == {'admin2': 0}, again.changed_tasks('admin2') or again.text[-3000:]
+    assert again.returncode == 0 and again.changed == {'admin2': 0, 'admin3': 0}, \
+        (again.changed_tasks('admin2') + again.changed_tasks('admin3')) or again.text[-3000:]
     wheel = make_wheel(tmp_path_factory.mktemp('probe2'), 'replica-probe', '2.0')
     assert upload_over_https(ADMIN2, CA, PASSWORD, 'root/prod', wheel) == 200
     out = pip_install(host, 'replica-probe==2.0')
     assert out.rc == 0 and 'Successfully installed replica-probe-2.0' in out.stdout, out.stdout + out.stderr
+    # The upload to the new primary reaches admin3 as one to the old primary did.
+    start = time.monotonic()
+    while 'replica_probe-2.0-py3-none-any.whl' not in (simple_page(ADMIN3, 'replica-probe') or '') and time.monotonic() - start < 10:
+        time.sleep(0.2)
+    replica, primary = status(admin3), status(admin2)
+    assert replica['role'] == 'REPLICA' and replica['serial'] == primary['serial'], (replica, primary)
 
 
 def test_promote_refuses_a_host_that_is_not_a_replica(admin2):
     before = admin2.file('/etc/devpi/devpi-server.yml').sha256sum
     run = run_playbook('promote.yml', '-e', 'pypi_mirror_promote=node1')
     assert run.returncode != 0
-    assert "pypi_mirror_promote 'node1' must name the replica to promote, one of pypi_mirror_replicas: admin2" in run.text
+    assert "pypi_mirror_promote 'node1' must name the replica to promote, one of pypi_mirror_replicas: admin2, admin3" in run.text
     assert admin2.file('/etc/devpi/devpi-server.yml').sha256sum == before
 
 
 def test_site_on_the_updated_inventory_changes_none_of_the_new_primarys_data(node1, admin2, tmp_path):
-    # The runbook's inventory change: admin2 moves to pypi_mirror_servers and the lost admin leaves.
-    updated = regrouped(str(tmp_path / 'inventory'), servers=['admin2'], replicas=[])
+    # The runbook's inventory change: admin2 moves to pypi_mirror_servers and the lost admin leaves; admin3 stays a replica.
+    updated = regrouped(str(tmp_path / 'inventory'), servers=['admin2'], replicas=['admin3'])
     serial = status(admin2)['serial']
     run = run_playbook('site.yml', '-e', TLS_DIR, inventory=updated)
     assert run.returncode == 0, run.text[-3000:]
@@ -163,12 +178,14 @@ def test_site_on_the_updated_inventory_changes_none_of_the_new_primarys_data(nod
     staged = {"airgap.pypi_mirror.devpi_indexes : Make sure each upload's staging directory exists",
               "airgap.pypi_mirror.devpi_indexes : Make sure the files to upload are staged on the host"}
     assert set(run.changed_tasks('admin2')) <= staged, run.changed_tasks('admin2')
+    # promote.yml left admin3 as site.yml makes a replica of admin2.
+    assert run.changed['admin3'] == 0, run.changed_tasks('admin3')
     assert status(admin2)['serial'] == serial
     assert 'index-url = %s/root/prod/+simple/' % ADMIN2 in node1.file(PIP_CONF).content_string
 
 
 def test_the_old_primary_comes_back_as_a_replica_only_once_its_data_is_purged(admin, admin2, tmp_path):
-    rejoined = regrouped(str(tmp_path / 'inventory'), servers=['admin2'], replicas=['admin'])
+    rejoined = regrouped(str(tmp_path / 'inventory'), servers=['admin2'], replicas=['admin', 'admin3'])
     site_refused(admin, 'admin', rejoined,
                  'devpi_server_serverdir /var/lib/devpi on admin holds the data of a primary server, which devpi cannot make a '
                  'replica (devpi_server_primary_url)')
@@ -188,10 +205,10 @@ def test_the_old_primary_comes_back_as_a_replica_only_once_its_data_is_purged(ad
     assert 'replica_probe-2.0-py3-none-any.whl' in (simple_page(ADMIN, 'replica-probe') or '')
 
 
-def test_teardown_removes_the_replicas_too(host, admin, admin2):
+def test_teardown_removes_the_replicas_too(host, admin, admin2, admin3):
     run = run_playbook('teardown.yml')
     assert run.returncode == 0, run.text[-3000:]
-    for server in (admin, admin2):
+    for server in (admin, admin2, admin3):
         assert not server.file('/etc/systemd/system/devpi.service').exists
         assert not server.file('/opt/devpi').exists
         assert not server.file('/etc/devpi').exists

@@ -111,6 +111,15 @@ EXAMPLES = r'''
     src: [/srv/bundle/wheels]
     on_conflict: skip
 
+- name: On devpi's own host, check first that its disk has room for what goes up
+  airgap.pypi_mirror.devpi_upload:
+    url: http://127.0.0.1:3141
+    auth_username: root
+    auth_password: "{{ devpi_root_password }}"
+    index: root/prod
+    src: [/srv/bundle/wheels]
+    server_dir: /var/lib/devpi
+
 - name: Make sure root/prod holds exactly the bundle's distributions, none the bundle dropped
   airgap.pypi_mirror.devpi_upload:
     url: http://127.0.0.1:3141

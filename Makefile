@@ -116,10 +116,10 @@ test-lab: venv lab-deps ## the lab itself on both backends: boot, air gap, a VM'
 # bundle. Each lane's log is printed whole when all are done; every scenario runs even when one fails. LANE_BESIDE's
 # scenarios run in `make test` beside the lanes, after the lab's tests and smoke on VMs (fewer streams while VMs boot).
 LANE_A := default confusion
-LANE_B := offline export_import
-LANE_C := faults kubespray
-LANE_D := replicas teardown
-LANE_BESIDE := platforms
+LANE_B := offline teardown
+LANE_C := platforms export_import kubespray
+LANE_D := faults
+LANE_BESIDE := replicas
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
 LANE_LOGS := .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log .tmp/molecule-lane-d.log

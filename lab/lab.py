@@ -54,6 +54,11 @@ PACKAGES = [
 ]
 # Bump when the root filesystem is prepared differently, so the cache key changes.
 ROOTFS_RECIPE = 5
+# Every root process of every container draws on this machine's 128 inotify instances per user
+# (fs.inotify.max_user_instances, left as it is): the units that hold some and a lab host does not need
+# (consoles' getty, a user manager per login, the password agents' path units) are masked in each container.
+CONTAINER_MASKED_UNITS = ('console-getty.service', 'container-getty@.service', 'user@.service',
+                          'systemd-ask-password-console.path', 'systemd-ask-password-wall.path')
 
 
 BACKENDS = ('container', 'vm')
@@ -352,6 +357,14 @@ def make_cgroup(path):
                 f.write(value)
 
 
+def set_cpu_weight(path, multiple):
+    """The cgroup's CPU share in multiples of the default, where the cpu controller is (v2 cpu.weight, v1 cpu.shares)."""
+    for name, default in (('cpu.weight', 100), ('cpu.shares', 1024)):
+        if os.path.exists(os.path.join(path, name)):
+            with open(os.path.join(path, name), 'w') as f:
+                f.write(str(default * multiple))
+
+
 def enter_cgroups(paths):
     """Runs in the child before exec: move this process into cgroups of its own in every hierarchy."""
     def move():
@@ -412,6 +425,18 @@ def host_dir(name):
     return os.path.join(STATE_DIR, 'hosts', name)
 
 
+def console_tail(name, lines=25):
+    """The end of a host's console, for an error: a scenario's lab directory may be gone when somebody reads it."""
+    try:
+        with open(console_log(name), 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 16384))
+            tail = f.read().decode(errors='replace').splitlines()[-lines:]
+    except OSError:
+        return ''
+    return '\n--- the end of %s ---\n%s' % (console_log(name), '\n'.join(tail))
+
+
 def console_log(name):
     """The host's console, kept after down so a failed boot can be read."""
     os.makedirs(os.path.join(STATE_DIR, 'logs'), exist_ok=True)
@@ -442,14 +467,21 @@ def prepare_overlay(host, spec, rootfs, pubkey):
         write(os.path.join(upper, path), text, mode=mode)
     os.chmod(os.path.join(upper, 'root/.ssh'), 0o700)
     write(os.path.join(upper, 'etc/machine-id'), hashlib.md5(host['name'].encode()).hexdigest() + '\n', mode=0o444)
+    os.makedirs(os.path.join(upper, 'etc/systemd/system'), exist_ok=True)
+    for unit in CONTAINER_MASKED_UNITS:
+        os.symlink('/dev/null', os.path.join(upper, 'etc/systemd/system', unit))
     run(['mount', '-t', 'overlay', 'overlay', '-o',
          'lowerdir=%s,upperdir=%s,workdir=%s' % (rootfs, upper, work), merged])
 
 
-def start(cmd, name, cgroups):
-    """Start a host's process (systemd-nspawn or QEMU) in cgroups of its own, its console to the host's log."""
+def start(cmd, name, cgroups, cpu_weight=1):
+    """Start a host's process (systemd-nspawn or QEMU) in cgroups of its own, its console to the host's log.
+
+    cpu_weight: the host's CPU share beside the lab's other hosts, in multiples of the default.
+    """
     for path in cgroups:
         make_cgroup(path)
+        set_cpu_weight(path, cpu_weight)
     with open(console_log(name), 'ab') as console:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
                                 preexec_fn=enter_cgroups(cgroups), start_new_session=True)
@@ -466,7 +498,8 @@ def boot(host, state):
                '--machine', machine, '--hostname', host['name'], '--register=no', '--keep-unit',
                '--network-bridge', state['bridge'], '--console=passive', '--resolv-conf=off', '--timezone=off',
                '--link-journal=no']
-    return start(cmd, host['name'], state['cgroups'][host['name']])
+    return start(cmd, host['name'], state['cgroups'][host['name']],
+                 cpu_weight=vm.CPU_WEIGHT if state.get('backend') == 'vm' else 1)
 
 
 def ssh_base(state):
@@ -484,7 +517,7 @@ def wait_running(state):
         for name, host in list(pending.items()):
             pid = state['pids'].get(name)
             if not pid_is_ours(pid, machine_name(state['bridge'], name)):
-                raise LabError('host %s stopped while booting; see %s' % (name, console_log(name)))
+                raise LabError('host %s stopped while booting%s' % (name, console_tail(name)))
             out = run(ssh_base(state) + ['root@' + host['address'], 'systemctl', 'is-system-running'],
                       check=False, capture_output=True, text=True)
             last[name] = out.stdout.strip() or out.stderr.strip()
@@ -493,11 +526,12 @@ def wait_running(state):
             elif last[name] == 'degraded':
                 failed = run(ssh_base(state) + ['root@' + host['address'], 'systemctl', '--failed', '--no-legend'],
                              check=False, capture_output=True, text=True).stdout
-                raise LabError('host %s booted degraded: %s' % (name, failed.strip()))
+                raise LabError('host %s booted degraded: %s%s' % (name, failed.strip(), console_tail(name)))
         if pending:
             time.sleep(0.3)
     if pending:
-        raise LabError('hosts not running after %ss: %s' % (timeout, ', '.join('%s (%s)' % (n, last.get(n)) for n in pending)))
+        raise LabError('hosts not running after %ss: %s%s' % (timeout, ', '.join('%s (%s)' % (n, last.get(n)) for n in pending),
+                                                              ''.join(console_tail(n) for n in pending)))
 
 
 def machine_name(bridge, name):

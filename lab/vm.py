@@ -30,6 +30,9 @@ CPUS = 1
 # A software-emulated VM boots in about a minute alone here, and in minutes beside busy neighbours: beside four
 # streams of `make test` two VMs took over 420 s, and machines of this kind differ up to twice in speed.
 BOOT_TIMEOUT = 900
+# Emulation does each guest instruction's work many times over: beside busy containers a VM gets the CPU share of
+# this many, or its boot outlasts BOOT_TIMEOUT (a make test run saw a VM not booted after 900 s beside fourteen).
+CPU_WEIGHT = 8
 POWEROFF_TIMEOUT = 60
 KVM_PROBE_SECONDS = 10
 

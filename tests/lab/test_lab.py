@@ -67,10 +67,47 @@ def sysctls():
     return found
 
 
+def root_inotify_instances(machine):
+    """The inotify instances a lab host's root processes hold: all draw on the machine's 128 per user."""
+    count = 0
+    for pid in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/cgroup' % pid) as f:
+                if re.search(r'/%s(/|$)' % re.escape(machine), f.read(), re.M) is None:
+                    continue
+            with open('/proc/%s/status' % pid) as f:
+                if re.search(r'^Uid:\s+0\s', f.read(), re.M) is None:
+                    continue
+            fds = os.listdir('/proc/%s/fd' % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                count += os.readlink('/proc/%s/fd/%s' % (pid, fd)) == 'anon_inode:inotify'
+            except OSError:
+                pass
+    return count
+
+
+def cpu_shares(state_dir, name):
+    """The CPU share of a lab host's cgroups, as 'FILE VALUE' for each cgroup that has one."""
+    state = json.loads((state_dir / 'state.json').read_text())
+    found = []
+    for path in state['cgroups'][name]:
+        for file in ('cpu.shares', 'cpu.weight'):
+            if os.path.exists(os.path.join(path, file)):
+                with open(os.path.join(path, file)) as f:
+                    found.append('%s %s' % (file, f.read().strip()))
+    return found
+
+
+def ssh_argv(state_dir, address, command):
+    return ['ssh', '-i', str(state_dir / 'id_ed25519'), '-o', 'StrictHostKeyChecking=no', '-o', 'ConnectTimeout=3',
+            '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + address, command]
+
+
 def ssh(state_dir, address, command):
-    return subprocess.run(['ssh', '-i', str(state_dir / 'id_ed25519'), '-o', 'StrictHostKeyChecking=no', '-o', 'ConnectTimeout=3',
-                           '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@' + address, command],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(ssh_argv(state_dir, address, command), capture_output=True, text=True, check=False)
 
 
 def leftovers(state_dir, names):
@@ -127,6 +164,12 @@ def test_a_host_boots_with_systemd_and_down_leaves_nothing(spec, state_dir):
     assert 'lab_backend: container' in inventory
     answer = ssh(state_dir, '10.231.12.10', 'cat /proc/1/comm; systemctl is-system-running; uname -r')
     assert answer.stdout.split() == ['systemd', 'running', os.uname().release]
+    # Twenty hosts at once fit in the 128 (make test boots up to sixteen), with an SSH session open.
+    session = subprocess.Popen(ssh_argv(state_dir, '10.231.12.10', 'sleep 5'))
+    time.sleep(2)
+    held = root_inotify_instances('%s-solo' % BRIDGE)
+    session.wait()
+    assert 0 < held <= 6, held
     down = lab(state_dir, 'down')
     assert down.returncode == 0, down.stderr
     assert leftovers(state_dir, ['solo']) == []
@@ -167,6 +210,8 @@ def test_a_vm_boots_its_own_kernel_reboots_and_down_after_a_crash_leaves_nothing
     assert 'lab_backend: vm' in inventory
     assert 'lab_accel: %s' % ('kvm' if accel.group(1) == 'KVM' else 'tcg') in inventory
     release = re.search(r'lab_kernel_release: (\S+)', inventory).group(1)
+    # Emulation costs a VM many times a container's CPU: its cgroup has eight times the default share.
+    assert cpu_shares(state_dir, 'vm1') in (['cpu.shares 8192'], ['cpu.weight 800'])
     answer = ssh(state_dir, '10.231.12.10', 'cat /proc/1/comm; systemctl is-system-running; uname -r; '
                  'echo kept > /root/marker; sync; cat /proc/sys/kernel/random/boot_id; ip route show default')
     systemd, running, guest_release, boot_id = answer.stdout.split()

@@ -114,12 +114,12 @@ test-lab: venv lab-deps ## the lab itself on both backends: boot, air gap, a VM'
 # Four lanes of scenarios side by side on the two cores, balanced by their measured times (docs/testing.md); more
 # lanes than cores fill the moments a scenario waits on a host booting or devpi starting. Each has its own network and
 # bundle. Each lane's log is printed whole when all are done; every scenario runs even when one fails. LANE_BESIDE's
-# scenarios run in `make test` beside the lanes, after the lab's tests and smoke on VMs (fewer streams while VMs boot).
+# scenarios run in `make test` as a fifth lane, after the lab's tests and smoke on VMs.
 LANE_A := default confusion
 LANE_B := offline teardown
-LANE_C := platforms export_import kubespray
+LANE_C := replicas kubespray
 LANE_D := faults
-LANE_BESIDE := replicas
+LANE_BESIDE := platforms export_import
 # Each verifier ends with its five slowest tests, to see where a lane's time goes.
 MOLECULE := PATH=$(CURDIR)/$(BIN):$$PATH PYTEST_ADDOPTS=--durations=5 $(BIN)/molecule test -s
 LANE_LOGS := .tmp/molecule-lane-a.log .tmp/molecule-lane-b.log .tmp/molecule-lane-c.log .tmp/molecule-lane-d.log

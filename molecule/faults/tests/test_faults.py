@@ -95,10 +95,16 @@ def wait_answers(base, timeout=180):
 
 
 def wait_in_sync(timeout=300):
-    """Until the replica holds the primary's serial; the seconds it took."""
+    """Until the replica holds the primary's serial and the files of it; the seconds it took."""
     start, target = time.monotonic(), serial(ADMIN)
     while wait_answers(ADMIN2) < target:
         assert time.monotonic() - start < timeout, 'admin2 did not reach serial %d within %d s' % (target, timeout)
+        time.sleep(0.5)
+    # devpi replicates a change first and fetches its files after, in threads: they are all there once the replica
+    # has found its file queue empty since (the lab's hosts share this machine's clock).
+    reached = time.time()
+    while (get(ADMIN2, '/+status').get('replica-files-in-sync-at') or 0) <= reached:
+        assert time.monotonic() - start < timeout, 'admin2 did not fetch the files of serial %d within %d s' % (target, timeout)
         time.sleep(0.5)
     return time.monotonic() - start
 

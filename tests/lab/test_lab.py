@@ -164,7 +164,7 @@ def test_a_host_boots_with_systemd_and_down_leaves_nothing(spec, state_dir):
     assert 'lab_backend: container' in inventory
     answer = ssh(state_dir, '10.231.12.10', 'cat /proc/1/comm; systemctl is-system-running; uname -r')
     assert answer.stdout.split() == ['systemd', 'running', os.uname().release]
-    # Twenty hosts at once fit in the 128 (make test boots up to sixteen), with an SSH session open.
+    # Twenty hosts at once fit in the 128 (make test boots up to fifteen), with an SSH session open.
     session = subprocess.Popen(ssh_argv(state_dir, '10.231.12.10', 'sleep 5'))
     time.sleep(2)
     held = root_inotify_instances('%s-solo' % BRIDGE)
